@@ -1,0 +1,217 @@
+"""Payments, balances and overdue status (BILLING_RULES.md section 4).
+
+Events are applied in date order; on one date invoices first (by due date,
+then number), then payments in the order given. A new invoice first absorbs
+the agency's credit. A payment pays its named invoice up to that invoice's
+balance (nothing if the invoice is not dated yet), then the open invoices
+oldest first, and what remains becomes credit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Iterable
+
+from .calendar import RESTRICTION_AFTER_DAYS, restriction_date_for
+from .facts import DEFAULT_WARNING_DAYS
+from .money import ZERO
+
+
+class Status(str, Enum):
+    PAID_UP = "paid_up"
+    OPEN = "open"
+    OVERDUE = "overdue"
+    AT_RISK = "at_risk"
+    RESTRICTED = "restricted"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class LedgerInvoice:
+    number: str
+    agency_id: str
+    invoice_date: date
+    due_date: date
+    total: Decimal
+
+    @property
+    def restriction_date(self) -> date:
+        return restriction_date_for(self.due_date)
+
+
+@dataclass(frozen=True)
+class Payment:
+    agency_id: str
+    paid_on: date
+    amount: Decimal
+    invoice: str | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Part of a payment (or of credit) applied to an invoice."""
+
+    invoice: str
+    on: date
+    amount: Decimal
+    source: str  # "payment" or "credit"
+
+
+@dataclass(frozen=True)
+class OpenInvoice:
+    invoice: LedgerInvoice
+    balance: Decimal
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class AgencyStatus:
+    agency_id: str
+    as_of: date
+    status: Status
+    balance: Decimal
+    credit: Decimal
+    days_overdue: int
+    restriction_date: date | None
+    oldest_open_invoice: str | None
+    open_invoices: tuple[OpenInvoice, ...]
+    paid: dict[str, Decimal] = field(compare=False, default_factory=dict)
+    allocations: tuple[Allocation, ...] = ()
+
+    @property
+    def past_due(self) -> Decimal:
+        return sum((o.balance for o in self.open_invoices if o.days_overdue > 0), ZERO)
+
+    @property
+    def amount_to_lift_or_avoid_restriction(self) -> Decimal:
+        """What to pay now: to lift a restriction, the invoices 15+ days
+        overdue; otherwise every past-due invoice (payments go oldest first)."""
+        if self.status is Status.RESTRICTED:
+            return sum(
+                (o.balance for o in self.open_invoices if o.days_overdue >= RESTRICTION_AFTER_DAYS), ZERO
+            )
+        return self.past_due
+
+    @property
+    def days_to_restriction(self) -> int | None:
+        if self.restriction_date is None or self.status is Status.RESTRICTED:
+            return None
+        return (self.restriction_date - self.as_of).days
+
+
+class _Account:
+    def __init__(self) -> None:
+        self.balances: dict[str, Decimal] = {}
+        self.invoices: dict[str, LedgerInvoice] = {}
+        self.credit = ZERO
+        self.allocations: list[Allocation] = []
+
+    def open_oldest_first(self) -> list[LedgerInvoice]:
+        return sorted(
+            (self.invoices[n] for n, b in self.balances.items() if b > 0),
+            key=lambda inv: (inv.due_date, inv.number),
+        )
+
+    def apply(self, invoice: LedgerInvoice, amount: Decimal, on: date, source: str) -> Decimal:
+        """Pay up to ``amount`` of ``invoice``; returns what is left."""
+        paid = min(amount, self.balances[invoice.number])
+        if paid > 0:
+            self.balances[invoice.number] -= paid
+            self.allocations.append(Allocation(invoice.number, on, paid, source))
+        return amount - paid
+
+    def add_invoice(self, invoice: LedgerInvoice) -> None:
+        self.invoices[invoice.number] = invoice
+        self.balances[invoice.number] = invoice.total
+        if self.credit > 0:
+            self.credit = self.apply(invoice, self.credit, invoice.invoice_date, "credit")
+
+    def pay(self, payment: Payment) -> None:
+        left = payment.amount
+        if payment.invoice is not None and payment.invoice in self.balances:
+            left = self.apply(self.invoices[payment.invoice], left, payment.paid_on, "payment")
+        for invoice in self.open_oldest_first():
+            if left <= 0:
+                break
+            left = self.apply(invoice, left, payment.paid_on, "payment")
+        self.credit += left
+
+
+def classify(days_overdue: int, restriction: date | None, as_of: date, balance: Decimal, warning_days: int) -> Status:
+    if balance <= 0:
+        return Status.PAID_UP
+    if days_overdue >= RESTRICTION_AFTER_DAYS:
+        return Status.RESTRICTED
+    if days_overdue >= 1:
+        if warning_days > 0 and restriction is not None and (restriction - as_of).days <= warning_days:
+            return Status.AT_RISK
+        return Status.OVERDUE
+    return Status.OPEN
+
+
+def statuses(
+    invoices: Iterable[LedgerInvoice],
+    payments: Iterable[Payment],
+    as_of: date,
+    *,
+    warning_days: int = DEFAULT_WARNING_DAYS,
+) -> list[AgencyStatus]:
+    """Every agency's status on ``as_of``, sorted by agency id.
+
+    Only invoices dated and payments made on or before ``as_of`` count; an
+    agency appears as soon as it has any invoice or payment in the ledger.
+    """
+    invoices = list(invoices)
+    payments = list(payments)
+    agencies = sorted({i.agency_id for i in invoices} | {p.agency_id for p in payments})
+    accounts: dict[str, _Account] = defaultdict(_Account)
+
+    events: list[tuple[date, int, tuple, object]] = []
+    for invoice in invoices:
+        if invoice.invoice_date <= as_of:
+            events.append((invoice.invoice_date, 0, (invoice.due_date, invoice.number), invoice))
+    for position, payment in enumerate(payments):
+        if payment.paid_on <= as_of:
+            events.append((payment.paid_on, 1, (position,), payment))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    for _, _, _, event in events:
+        if isinstance(event, LedgerInvoice):
+            accounts[event.agency_id].add_invoice(event)
+        else:
+            accounts[event.agency_id].pay(event)  # type: ignore[union-attr]
+
+    result = []
+    for agency_id in agencies:
+        account = accounts[agency_id]
+        open_invoices = tuple(
+            OpenInvoice(inv, account.balances[inv.number], max(0, (as_of - inv.due_date).days))
+            for inv in account.open_oldest_first()
+        )
+        balance = sum((o.balance for o in open_invoices), ZERO)
+        worst = open_invoices[0] if open_invoices else None
+        days = worst.days_overdue if worst else 0
+        restriction = worst.invoice.restriction_date if worst else None
+        result.append(
+            AgencyStatus(
+                agency_id=agency_id,
+                as_of=as_of,
+                status=classify(days, restriction, as_of, balance, warning_days),
+                balance=balance,
+                credit=account.credit,
+                days_overdue=days,
+                restriction_date=restriction,
+                oldest_open_invoice=worst.invoice.number if worst else None,
+                open_invoices=open_invoices,
+                paid={n: inv.total - account.balances[n] for n, inv in account.invoices.items()},
+                allocations=tuple(account.allocations),
+            )
+        )
+    return result
