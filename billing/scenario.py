@@ -387,3 +387,33 @@ def statuses_to_json(as_of: date, statuses: list[AgencyStatus]) -> dict[str, Any
             for s in statuses
         ],
     }
+
+
+def invoice_snapshot(invoice: Invoice) -> dict[str, Any]:
+    """The invoice document plus what a frozen invoice must keep to explain
+    itself later (minute-bank detail, seats, user-days): what is stored when
+    a cycle is issued, and what the PDF of an issued invoice is built from."""
+    bank = invoice.minute_bank
+    document = invoice_to_json(invoice)
+    document["agency_name"] = invoice.agency_name
+    document["user_days"] = invoice.user_days
+    document["seats_paid_in_advance"] = invoice.seat_walk.seats_paid_in_advance
+    document["minute_bank_detail"] = {
+        "opening_balance": bank.opening_balance,
+        "credited_at_period_start": bank.credited_at_period_start,
+        "onboarding_credit": bank.onboarding_credit,
+        "minutes_used": bank.minutes_used,
+        "closing_balance": bank.closing_balance,
+        "rate_minutes": bank.rate.minutes,
+        "rate_user_days": bank.rate.user_days,
+        "rate_periods": [str(c) for c in bank.rate.periods],
+        "headcount": bank.headcount,
+        "advance_days": bank.advance_days,
+        "projected_usage": bank.projected_usage,
+        "buffer_pct": plain(bank.buffer_pct),
+        "target": bank.target,
+        "needed": bank.needed,
+        "block": bank.block,
+        "replenishment": bank.minutes,
+    }
+    return document
