@@ -417,3 +417,67 @@ def invoice_snapshot(invoice: Invoice) -> dict[str, Any]:
         "replenishment": bank.minutes,
     }
     return document
+
+
+def contract_to_json(contract: Contract) -> dict[str, Any]:
+    """The ``contract`` object of a scenario file."""
+    signal: dict[str, str] | None = None
+    if contract.signal is not None:
+        key = "rate" if contract.signal.mode is SignalMode.PER_USER else "amount"
+        signal = {"mode": contract.signal.mode.value, key: plain(contract.signal.price)}
+
+    def optional(value: Decimal | None) -> str | None:
+        return None if value is None else plain(value)
+
+    return {
+        "user_fee": plain(contract.user_fee),
+        "minimum_users": contract.minimum_users,
+        "licensing_fee": plain(contract.licensing_fee),
+        "minute_rate": plain(contract.minute_rate),
+        "minute_block": contract.minute_block,
+        "replenish_buffer_pct": plain(contract.replenish_buffer_pct),
+        "onboarding_minutes_per_user": contract.onboarding_minutes_per_user,
+        "signal": signal,
+        "number_cleaning_rate": optional(contract.number_cleaning_rate),
+        "appointment_fee": optional(contract.appointment_fee),
+        "transcription_rate": optional(contract.transcription_rate),
+    }
+
+
+def facts_to_scenario(
+    facts: InvoiceFacts,
+    *,
+    calls: list[dict[str, Any]],
+    numbers: list[dict[str, Any]],
+    appointments: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A scenario document for ``facts``; the raw calls, numbers and
+    appointments are given as scenario records (they are not in the facts,
+    which only hold their sums)."""
+    return {
+        "agency": {"id": facts.agency_id, "name": facts.agency_name},
+        "cycle": str(facts.cycle),
+        "onboarded_on": facts.onboarded_on.isoformat(),
+        "contract": contract_to_json(facts.contract),
+        "seats_paid_in_advance": facts.seats_paid_in_advance,
+        "minute_bank": {
+            "balance_at_previous_cutoff": facts.minute_bank.balance_at_previous_cutoff,
+            "credited_at_period_start": facts.minute_bank.credited_at_period_start,
+        },
+        "usage_history": [
+            {"cycle": str(p.cycle), "minutes_used": p.minutes_used, "user_days": p.user_days}
+            for p in facts.usage_history
+        ],
+        "users": [
+            {
+                "id": user.id,
+                "access": [
+                    {"from": s.start.isoformat(), "to": s.end.isoformat() if s.end else None} for s in user.spans
+                ],
+            }
+            for user in facts.users
+        ],
+        "calls": calls,
+        "numbers": numbers,
+        "appointments": appointments,
+    }

@@ -217,7 +217,8 @@ class Payment(SQLModel, table=True):
 
 class Adjustment(SQLModel, table=True):
     """A correction beside an immutable invoice: a credit (like a payment)
-    or a debit (like a small invoice, due with the invoice it corrects)."""
+    or a debit (like a small invoice: due on ``due_on``, or with the invoice
+    it corrects, or with the next invoice)."""
 
     __tablename__ = "adjustment"
     __table_args__ = (CheckConstraint("kind IN ('credit', 'debit')", name="ck_adjustment_kind"),)
@@ -226,6 +227,7 @@ class Adjustment(SQLModel, table=True):
     agency_id: str = Field(foreign_key="agency.id", max_length=40, index=True)
     kind: str = Field(max_length=6)
     on_date: date
+    due_on: date | None = None
     amount: Decimal = Field(sa_type=Money())
     reason: str = Field(sa_type=Text)
     invoice_number: str | None = Field(default=None, max_length=20)

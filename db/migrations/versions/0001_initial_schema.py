@@ -133,6 +133,7 @@ def upgrade() -> None:
     sa.Column('agency_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
     sa.Column('on_date', sa.Date(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('amount', db.types.ExactDecimal(2), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('invoice_number', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),

@@ -1,0 +1,404 @@
+"""Deterministic demo data, written through the data layer.
+
+``python manage.py seed`` (and the app, on an empty database) fills the
+database with a portfolio that gives every page something to show: agencies
+of all sizes and contract shapes, churn and returning users, daily call
+volumes with a weekly rhythm, past cycles issued and mostly paid, and —
+relative to ``today`` — agencies paid up, open, overdue, at risk and
+restricted. The same seed, options and ``today`` always give the same data.
+
+History older than the cycle being billed lives in the daily rollup only
+(call detail is kept for the cycle being billed and the running period);
+the rollup is what billing reads, so the invoices are the same either way.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from billing import Cycle
+from billing.calendar import DEFAULT_ZONE
+
+from . import demo_names as names
+from .calls import DayTotals, NewCall, add_calls, add_to_rollup
+from .engine import get_engine, session_scope
+from .invoicing import first_cycle, issue_cycle
+from .ledger import record_adjustment, record_payment
+from .models import AccessSpan, Agency, AgencyContract, Appointment, DialerUser, DialingNumber, Invoice
+
+SEED_ACTOR = "demo-seed"
+ZONE = ZoneInfo(DEFAULT_ZONE)
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    agencies: int = 40
+    months: int = 14
+    seed: int = 2026
+    today: date = field(default_factory=date.today)
+    calls_per_user_day: float = 6.0  # on a weekday; weekends are quieter
+    min_users: int = 5
+    max_users: int = 150
+
+
+@dataclass
+class SeedSummary:
+    agencies: int = 0
+    users: int = 0
+    calls: int = 0
+    rollup_days: int = 0
+    invoices: int = 0
+    payments: int = 0
+
+
+@dataclass
+class _Agency:
+    row: Agency
+    users: dict[str, list[list[date | None]]] = field(default_factory=dict)  # user -> [[start, end], ...]
+    intensity: float = 1.0  # billable minutes per active user on a weekday
+    transcribes: bool = False
+    books_appointments: bool = False
+
+
+WEEKDAY_FACTOR = (1.0, 1.05, 1.0, 0.95, 0.85, 0.25, 0.05)  # Monday .. Sunday
+
+
+def _stamp(day: date, rng: random.Random, first_hour: int = 8, last_hour: int = 18) -> datetime:
+    """A business-hours instant on ``day`` in the billing zone, as UTC."""
+    local = datetime.combine(day, time(rng.randint(first_hour, last_hour), rng.randint(0, 59), rng.randint(0, 59)), ZONE)
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+def _pick_sizes(rng: random.Random, options: SeedOptions) -> int:
+    small, large = options.min_users, options.max_users
+    roll = rng.random()
+    if roll < 0.45:
+        return rng.randint(small, max(small, 25))
+    if roll < 0.85:
+        return rng.randint(min(26, large), max(min(26, large), min(70, large)))
+    return rng.randint(min(71, large), large)
+
+
+def _contract(rng: random.Random, agency: Agency, size: int, effective: date, raise_fee: Decimal = Decimal(0)) -> AgencyContract:
+    signal = rng.choice(("per_user", "per_user", "flat", "none"))
+    minimum = rng.choice((5, 10, 15, 25)) if rng.random() < 0.7 else max(5, size + rng.randint(2, 8))
+    return AgencyContract(
+        agency_id=agency.id,
+        effective_from=effective,
+        user_fee=rng.choice((Decimal("99.00"), Decimal("120.00"), Decimal("135.00"), Decimal("150.00"))) + raise_fee,
+        minimum_users=minimum,
+        minute_rate=rng.choice((Decimal("0.0120"), Decimal("0.0140"), Decimal("0.0150"), Decimal("0.0175"))),
+        licensing_fee=Decimal("50.00"),
+        minute_block=rng.choice((100, 100, 500)),
+        replenish_buffer_pct=rng.choice((Decimal("0"), Decimal("0"), Decimal("5"), Decimal("10"))),
+        onboarding_minutes_per_user=2500,
+        signal_mode=signal,
+        signal_rate={"per_user": Decimal("25.00"), "flat": Decimal("199.00"), "none": None}[signal],
+        number_cleaning_rate=rng.choice((Decimal("0.50"), Decimal("0.40"), None)),
+        appointment_fee=rng.choice((Decimal("35.00"), Decimal("30.00"), None)),
+        transcription_rate=rng.choice((Decimal("0.0200"), None)),
+    )
+
+
+def _simulate_users(rng: random.Random, onboarded: date, today: date, size: int, prefix: str) -> dict[str, list[list[date | None]]]:
+    """Access spans with churn, growth and returning users, day by day."""
+    users: dict[str, list[list[date | None]]] = {}
+    active: list[str] = []
+    departed: list[str] = []
+    counter = 0
+
+    def new_user() -> str:
+        nonlocal counter
+        counter += 1
+        return f"{prefix}-u{counter:03d}"
+
+    for _ in range(max(1, round(size * rng.uniform(0.7, 0.95)))):
+        user = new_user()
+        users[user] = [[onboarded, None]]
+        active.append(user)
+    target = size
+    day = onboarded + timedelta(days=1)
+    while day <= today:
+        if day.weekday() < 5:
+            for user in list(active):
+                if rng.random() < 0.0022:  # about 5% of users leave in a month
+                    users[user][-1][1] = day
+                    active.remove(user)
+                    departed.append(user)
+            if len(active) < target and rng.random() < 0.35:
+                if departed and rng.random() < 0.2:
+                    user = departed.pop(rng.randrange(len(departed)))  # a returning user
+                    users[user].append([day, None])
+                else:
+                    user = new_user()
+                    users[user] = [[day, None]]
+                active.append(user)
+        if day.day == 1:
+            target = max(1, target + rng.choice((-1, 0, 0, 1, 1, 2)))
+        day += timedelta(days=1)
+    return users
+
+
+def _active_on(spans: dict[str, list[list[date | None]]], day: date) -> list[str]:
+    return [
+        user for user, user_spans in spans.items()
+        if any(s[0] <= day and (s[1] is None or day < s[1]) for s in user_spans)  # type: ignore[operator]
+    ]
+
+
+def _call_duration(rng: random.Random) -> int:
+    roll = rng.random()
+    if roll < 0.3:
+        return rng.randint(0, 30)  # no answer, voicemail
+    if roll < 0.8:
+        return rng.randint(31, 240)
+    return rng.randint(241, 1500)
+
+
+AVERAGE_CALL_MINUTES = 3.2  # mean of rounded-up minutes of _call_duration
+
+
+def seed_database(options: SeedOptions, *, engine: Engine | None = None, progress: Progress | None = None) -> SeedSummary:
+    """Fill an empty database with the demo portfolio (see module docstring)."""
+    engine = engine or get_engine()
+    report = progress or (lambda message, fraction: None)
+    rng = random.Random(options.seed)
+    today = options.today
+    summary = SeedSummary()
+    history_start = today - timedelta(days=round(options.months * 30.44))
+    detail_from = Cycle.invoiced_on_or_before(today - timedelta(days=1)).next().closed_period.start
+
+    with session_scope(engine) as session:
+        if session.scalar(select(func.count()).select_from(Agency)):
+            raise RuntimeError("the database already holds agencies; seed an empty database")
+        agencies: list[_Agency] = []
+        recent = {options.agencies - 1: 17, options.agencies - 2: 48} if options.agencies >= 4 else {}
+        for index in range(options.agencies):
+            if index in recent:
+                onboarded = today - timedelta(days=recent[index])
+            elif index % 7 == 3:
+                onboarded = history_start + timedelta(days=rng.randint(90, 240))
+            else:
+                onboarded = history_start + timedelta(days=rng.randint(0, 40))
+            city, state, zip_code, _ = rng.choice(names.CITIES)
+            row = Agency(
+                id=f"A-{1001 + index}",
+                name=names.agency_name(index),
+                onboarded_on=onboarded,
+                address=f"{rng.randint(100, 9800)} {rng.choice(names.STREETS)}, Suite {rng.randint(1, 9)}00\n{city}, {state} {zip_code}",
+                billing_email=f"billing@{names.agency_name(index).lower().split()[0].strip('.,&').replace(chr(39), '')}.example",
+                account_manager=names.ACCOUNT_MANAGERS[index % len(names.ACCOUNT_MANAGERS)],
+            )
+            size = _pick_sizes(rng, options)
+            agency = _Agency(row, intensity=rng.uniform(12, 24))
+            agency.users = _simulate_users(rng, onboarded, today, size, f"{1001 + index}")
+            contract = _contract(rng, row, size, onboarded)
+            agency.transcribes = contract.transcription_rate is not None
+            agency.books_appointments = contract.appointment_fee is not None
+            session.add(row)
+            session.flush()
+            session.add(contract)
+            if index % 4 == 1 and today - onboarded > timedelta(days=240):
+                change = today - timedelta(days=rng.randint(120, 200))
+                raised = _contract(rng, row, size, change, raise_fee=Decimal("10.00"))
+                raised.minute_rate, raised.signal_mode, raised.signal_rate = (
+                    contract.minute_rate, contract.signal_mode, contract.signal_rate)
+                session.add(raised)
+            agencies.append(agency)
+        session.flush()
+        report("agencies and contracts", 0.05)
+
+        _write_users(session, agencies, rng)
+        summary.agencies = len(agencies)
+        summary.users = sum(len(a.users) for a in agencies)
+        report("users and access spans", 0.1)
+        _write_numbers_and_appointments(session, agencies, rng, today)
+        report("dialing numbers and appointments", 0.15)
+        summary.rollup_days, summary.calls = _write_usage(session, agencies, rng, options, detail_from, report)
+
+    report("issuing past cycles", 0.8)
+    summary.invoices = _issue_past_cycles(engine, agencies, today)
+    report("payments", 0.9)
+    with session_scope(engine) as session:
+        summary.payments = _record_payments(session, agencies, rng, today)
+    report("done", 1.0)
+    return summary
+
+
+def _write_users(session: Session, agencies: list[_Agency], rng: random.Random) -> None:
+    user_rows, span_rows = [], []
+    for agency in agencies:
+        for user_id, spans in agency.users.items():
+            first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
+            user_rows.append({"agency_id": agency.row.id, "user_id": user_id, "name": f"{first} {last}",
+                              "email": f"{user_id}@{agency.row.id.lower()}.example"})
+            for start, end in spans:
+                span_rows.append({
+                    "agency_id": agency.row.id, "user_id": user_id,
+                    "activated_at": _stamp(start, rng, 8, 11),  # type: ignore[arg-type]
+                    "deactivated_at": None if end is None else _stamp(end, rng, 7, 9),
+                    "start_on": start, "end_on": end,
+                })
+    session.execute(insert(DialerUser), user_rows)
+    session.execute(insert(AccessSpan), span_rows)
+
+
+def _write_numbers_and_appointments(session: Session, agencies: list[_Agency], rng: random.Random, today: date) -> None:
+    number_rows, appointment_rows = [], []
+    for index, agency in enumerate(agencies):
+        onboarded = agency.row.onboarded_on
+        area = names.CITIES[index % len(names.CITIES)][3]
+        for n in range(max(2, len(agency.users) // 2)):
+            start = onboarded + timedelta(days=rng.choice((0, 0, 0, rng.randint(0, max(1, (today - onboarded).days)))))
+            end = None
+            if rng.random() < 0.15 and (today - start).days > 30:
+                end = start + timedelta(days=rng.randint(30, (today - start).days))
+            number_rows.append({"agency_id": agency.row.id, "number": f"+1{area}{(index * 7919 + n) % 900 + 100:03d}{n:04d}",
+                                "active_from": start, "active_to": end})
+        if not agency.books_appointments:
+            continue
+        day, serial = onboarded, 0
+        while day <= today:
+            if day.weekday() < 5:
+                for _ in range(rng.randint(0, max(1, len(agency.users) // 8))):
+                    serial += 1
+                    status = "completed" if day < today and rng.random() < 0.82 else rng.choice(("cancelled", "no_show"))
+                    appointment_rows.append({"appointment_id": f"{agency.row.id}-ap{serial:06d}", "agency_id": agency.row.id,
+                                             "day": day, "status": status})
+            day += timedelta(days=1)
+    session.execute(insert(DialingNumber), number_rows)
+    for chunk in range(0, len(appointment_rows), 20000):
+        session.execute(insert(Appointment), appointment_rows[chunk:chunk + 20000])
+
+
+def _write_usage(session: Session, agencies: list[_Agency], rng: random.Random, options: SeedOptions,
+                 detail_from: date, report: Progress) -> tuple[int, int]:
+    """Rollup-only history before ``detail_from``; individual calls after."""
+    today = options.today
+    rollup: dict[tuple[str, date], DayTotals] = {}
+    calls_written = 0
+    for done, agency in enumerate(agencies, start=1):
+        day = agency.row.onboarded_on
+        pending: list[NewCall] = []
+        while day <= today:
+            active = _active_on(agency.users, day)
+            factor = WEEKDAY_FACTOR[day.weekday()] * rng.uniform(0.85, 1.15)
+            if day == today:
+                factor *= 0.4  # the day is not over yet
+            if active and day < detail_from:
+                minutes = round(len(active) * agency.intensity * factor)
+                calls = round(minutes / AVERAGE_CALL_MINUTES)
+                rollup[(agency.row.id, day)] = DayTotals(
+                    calls=calls, billable_minutes=minutes,
+                    transcribed_seconds=round(minutes * 60 * 0.55) if agency.transcribes else 0,
+                )
+            elif active:
+                count = round(len(active) * options.calls_per_user_day * factor * agency.intensity / 18)
+                for serial in range(count):
+                    duration = _call_duration(rng)
+                    pending.append(NewCall(
+                        call_id=f"{agency.row.id}-{day:%Y%m%d}-{serial:05d}",
+                        agency_id=agency.row.id, user_id=rng.choice(active),
+                        started_at=_stamp(day, rng), started_on=day, duration_seconds=duration,
+                        transcribed_seconds=round(duration * 0.9) if agency.transcribes and duration > 20 else 0,
+                    ))
+            day += timedelta(days=1)
+            if len(pending) >= 20000:
+                calls_written += add_calls(session, pending)
+                pending = []
+        calls_written += add_calls(session, pending)
+        report(f"calls for {agency.row.name}", 0.15 + 0.65 * done / len(agencies))
+    add_to_rollup(session, rollup)
+    _mark_idle_users(session, agencies, rng, detail_from)
+    return len(rollup), calls_written
+
+
+def _mark_idle_users(session: Session, agencies: list[_Agency], rng: random.Random, detail_from: date) -> None:
+    """Users whose calls are in the rollup only still get a plausible last call day."""
+    from sqlalchemy import update
+
+    for agency in agencies:
+        for user_id, spans in agency.users.items():
+            end = spans[-1][1]
+            if end is not None and end <= detail_from:
+                session.execute(
+                    update(DialerUser).where(DialerUser.agency_id == agency.row.id, DialerUser.user_id == user_id)
+                    .values(last_call_on=end - timedelta(days=rng.randint(1, 10)))
+                )
+
+
+def _issue_past_cycles(engine: Engine, agencies: list[_Agency], today: date) -> int:
+    """Issue every cycle whose invoice date is before ``today``, oldest first.
+
+    The cycle invoiced today is left for the finance manager to preview and
+    issue: that is the main thing the dashboard is for.
+    """
+    first = min(first_cycle(a.row) for a in agencies)
+    last = Cycle.invoiced_on_or_before(today - timedelta(days=1))
+    issued, cycle = 0, first
+    while cycle <= last:
+        issued += len(issue_cycle(cycle, actor=SEED_ACTOR, today=cycle.invoice_date, engine=engine).issued)
+        cycle = cycle.next()
+    return issued
+
+
+def _record_payments(session: Session, agencies: list[_Agency], rng: random.Random, today: date) -> int:
+    """Mostly paid on time; a planned few paid late, partly, or not at all."""
+    invoices: dict[str, list[Invoice]] = defaultdict(list)
+    for invoice in session.scalars(select(Invoice).order_by(Invoice.invoice_date)):
+        invoices[invoice.agency_id].append(invoice)
+    established = [a.row.id for a in agencies if len(invoices[a.row.id]) >= 3]
+    plan: dict[str, str] = {}
+    candidates = iter(rng.sample(established, len(established)))
+    for status, count in (("restricted", 2), ("at_risk", 3), ("overdue", 3), ("open", 3), ("credit", 1), ("late", 3)):
+        for agency_id in [next(candidates, None) for _ in range(count)]:
+            if agency_id is not None:
+                plan[agency_id] = status
+
+    payments = 0
+    for agency in agencies:
+        agency_id = agency.row.id
+        status = plan.get(agency_id)
+        own = invoices[agency_id]
+        unpaid: set[str] = set()
+        if status == "restricted":
+            overdue_enough = [i for i in own if (today - i.due_date).days >= 15]
+            unpaid = {i.number for i in overdue_enough[-1:]}
+        for invoice in own:
+            if invoice.number in unpaid:
+                continue
+            lag = rng.randint(1, 6) if status != "late" else rng.randint(8, 14)
+            paid_on = min(invoice.due_date + timedelta(days=lag - 6), today)
+            amount = invoice.total
+            if status == "credit" and invoice is own[-1]:
+                amount += Decimal("250.00")
+            reference = f"ACH-{invoice.number}" if rng.random() < 0.7 else f"CHK-{rng.randint(10000, 99999)}-{invoice.number[-9:]}"
+            record_payment(session, agency_id=agency_id, amount=amount, paid_on=paid_on, actor=SEED_ACTOR,
+                           invoice_number=invoice.number if rng.random() < 0.6 else None, reference=reference)
+            payments += 1
+        if status == "restricted" and own:
+            partial = (own[-1].total * Decimal("0.4")).quantize(Decimal("0.01"))
+            if own[-1].number in unpaid and partial > 0:
+                record_payment(session, agency_id=agency_id, amount=partial, paid_on=min(own[-1].due_date + timedelta(days=3), today),
+                               actor=SEED_ACTOR, invoice_number=own[-1].number, reference=f"PART-{own[-1].number}")
+                payments += 1
+        days = {"at_risk": 12, "overdue": 4, "open": -6}.get(status or "")
+        if days is not None and own:
+            due_on = today - timedelta(days=days)
+            record_adjustment(
+                session, agency_id=agency_id, kind="debit", amount=Decimal(rng.choice(("150.00", "275.50", "420.00"))),
+                on_date=min(due_on - timedelta(days=14), today), due_on=due_on, actor=SEED_ACTOR, invoice_number=own[-1].number,
+                reason="Catch-up: licensing fees for users activated before the cutoff but reported after it",
+            )
+    return payments

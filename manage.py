@@ -1,0 +1,221 @@
+"""``python manage.py …``: the dashboard's work, from the command line.
+
+Every command migrates the database first (``DATABASE_URL``, default SQLite
+under ``data/``). Errors are one clear line on stderr and a non-zero exit;
+data is printed as JSON on stdout so it can be piped and scripted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from billing import Cycle, parse_date
+from billing.scenario import invoice_to_json, statuses_to_json
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _date(text: str) -> date:
+    try:
+        return parse_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _cycle(text: str) -> Cycle:
+    try:
+        return Cycle.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _stderr_progress(message: str, fraction: float) -> None:
+    print(f"[{fraction:6.1%}] {message}", file=sys.stderr, flush=True)
+
+
+# --- commands ------------------------------------------------------------------
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from db.engine import database_url, get_engine
+
+    get_engine()
+    print(f"database is at the newest schema: {_safe_url(database_url())}", file=sys.stderr)
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    from db.engine import get_engine
+    from db.seed import SeedOptions, seed_database
+    from services.clock import billing_today
+
+    engine = get_engine()
+    if args.reset:
+        from db.reset import reset_database
+
+        reset_database(engine)
+    options = SeedOptions(agencies=args.agencies, months=args.months, seed=args.seed, today=args.today or billing_today())
+    summary = seed_database(options, engine=engine, progress=None if args.quiet else _stderr_progress)
+    _print_json({"today": options.today.isoformat(), **summary.__dict__})
+
+
+def cmd_scenario(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from db.scenario_export import scenario_document
+
+    with session_scope() as session:
+        _print_json(scenario_document(session, args.agency, args.cycle))
+
+
+def cmd_preview(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from db.invoicing import preview_invoice
+
+    with session_scope() as session:
+        preview = preview_invoice(session, args.agency, args.cycle)
+        document = invoice_to_json(preview.invoice) if preview.invoice else _frozen_public(preview.snapshot)
+        _print_json(document)
+
+
+def _frozen_public(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The SCENARIO_FORMAT fields of a frozen snapshot, in their order."""
+    keys = ("agency_id", "cycle", "invoice_date", "due_date", "restriction_date", "closed_period",
+            "advance_period", "lines", "minute_bank", "headcount_at_cutoff", "total")
+    return {key: snapshot[key] for key in keys}
+
+
+def cmd_issue(args: argparse.Namespace) -> None:
+    from db.invoicing import issue_cycle
+    from services.clock import billing_today
+
+    result = issue_cycle(args.cycle, actor=args.actor, today=args.today or billing_today(),
+                         progress=None if args.quiet else lambda done, total: _stderr_progress(f"issued {done} of {total}", done / total))
+    _print_json({
+        "cycle": str(result.cycle),
+        "issued": [{"agency_id": a, "number": n, "total": str(t)} for a, n, t in result.issued],
+        "issued_total": str(result.issued_total),
+        "already_issued": result.already_issued,
+        "skipped": result.skipped,
+    })
+
+
+def cmd_pay(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from db.ledger import record_payment
+
+    with session_scope() as session:
+        outcome = record_payment(session, agency_id=args.agency, amount=args.amount, paid_on=args.date,
+                                 actor=args.actor, invoice_number=args.invoice, reference=args.reference)
+        payment = outcome.payment
+        _print_json({"recorded": outcome.created, "id": payment.id, "agency_id": payment.agency_id,
+                     "amount": str(payment.amount), "date": payment.paid_on.isoformat(),
+                     "invoice": payment.invoice_number, "reference": payment.reference})
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from db.ledger import agency_statuses
+
+    with session_scope() as session:
+        _print_json(statuses_to_json(args.as_of, agency_statuses(session, args.as_of)))
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from db.imports.command import import_file
+
+    _print_json(import_file(args.kind, Path(args.file), timezone=args.timezone, actor=args.actor,
+                            progress=None if args.quiet else _stderr_progress))
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
+    "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python manage.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("migrate", help="bring the database schema to the newest revision")
+
+    seed = sub.add_parser("seed", help="fill an empty database with deterministic demo data")
+    seed.add_argument("--agencies", type=int, default=40)
+    seed.add_argument("--months", type=int, default=14)
+    seed.add_argument("--seed", type=int, default=2026)
+    seed.add_argument("--today", type=_date, help="YYYY-MM-DD (default: today in the billing zone)")
+    seed.add_argument("--reset", action="store_true", help="drop every table first (destroys data!)")
+    seed.add_argument("--quiet", action="store_true")
+
+    for name, text in (("scenario", "print the scenario JSON of an agency's cycle"),
+                       ("preview", "print the invoice JSON of an agency's cycle")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--agency", required=True)
+        command.add_argument("--cycle", required=True, type=_cycle)
+
+    issue = sub.add_parser("issue", help="issue a cycle's invoices (idempotent)")
+    issue.add_argument("--cycle", required=True, type=_cycle)
+    issue.add_argument("--today", type=_date, help="the date the issuing happens (default: today)")
+    issue.add_argument("--actor", default="manage.py")
+    issue.add_argument("--quiet", action="store_true")
+
+    pay = sub.add_parser("pay", help="record a payment (a repeated --reference is a no-op)")
+    pay.add_argument("--agency", required=True)
+    pay.add_argument("--amount", required=True)
+    pay.add_argument("--date", required=True, type=_date)
+    pay.add_argument("--invoice")
+    pay.add_argument("--reference")
+    pay.add_argument("--actor", default="manage.py")
+
+    status = sub.add_parser("status", help="every agency's payment status on a date")
+    status.add_argument("--as-of", required=True, type=_date, dest="as_of")
+
+    importer = sub.add_parser("import", help="import a CSV file of IMPORT_FORMAT.md, all or nothing")
+    importer.add_argument("kind", choices=("agencies", "contracts", "users", "calls", "numbers", "appointments", "payments"))
+    importer.add_argument("file")
+    importer.add_argument("--timezone", help="the zone of timestamps written without an offset, e.g. America/Chicago")
+    importer.add_argument("--actor", default="manage.py")
+    importer.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from db.errors import BillingError
+
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except BillingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    raise SystemExit(main())
