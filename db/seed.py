@@ -69,6 +69,7 @@ class _Agency:
     intensity: float = 1.0  # billable minutes per active user on a weekday
     transcribes: bool = False
     books_appointments: bool = False
+    idle: frozenset[str] = frozenset()  # billed, but not dialing lately
 
 
 WEEKDAY_FACTOR = (1.0, 1.05, 1.0, 0.95, 0.85, 0.25, 0.05)  # Monday .. Sunday
@@ -203,6 +204,7 @@ def seed_database(options: SeedOptions, *, engine: Engine | None = None, progres
             size = _pick_sizes(rng, options)
             agency = _Agency(row, intensity=rng.uniform(12, 24))
             agency.users = _simulate_users(rng, onboarded, today, size, f"{1001 + index}")
+            agency.idle = frozenset(rng.sample(sorted(agency.users), k=len(agency.users) // 20))
             contract = _contract(rng, row, size, onboarded)
             agency.transcribes = contract.transcription_rate is not None
             agency.books_appointments = contract.appointment_fee is not None
@@ -303,13 +305,13 @@ def _write_usage(session: Session, agencies: list[_Agency], rng: random.Random, 
                     calls=calls, billable_minutes=minutes,
                     transcribed_seconds=round(minutes * 60 * 0.55) if agency.transcribes else 0,
                 )
-            elif active:
+            elif active and (callers := [u for u in active if u not in agency.idle]):
                 count = round(len(active) * options.calls_per_user_day * factor * agency.intensity / 18)
                 for serial in range(count):
                     duration = _call_duration(rng)
                     pending.append(NewCall(
                         call_id=f"{agency.row.id}-{day:%Y%m%d}-{serial:05d}",
-                        agency_id=agency.row.id, user_id=rng.choice(active),
+                        agency_id=agency.row.id, user_id=rng.choice(callers),
                         started_at=_stamp(day, rng), started_on=day, duration_seconds=duration,
                         transcribed_seconds=round(duration * 0.9) if agency.transcribes and duration > 20 else 0,
                     ))
@@ -331,7 +333,12 @@ def _mark_idle_users(session: Session, agencies: list[_Agency], rng: random.Rand
     for agency in agencies:
         for user_id, spans in agency.users.items():
             end = spans[-1][1]
-            if end is not None and end <= detail_from:
+            if user_id in agency.idle and end is None:
+                session.execute(
+                    update(DialerUser).where(DialerUser.agency_id == agency.row.id, DialerUser.user_id == user_id)
+                    .values(last_call_on=max(spans[-1][0], detail_from - timedelta(days=rng.randint(8, 40))))  # type: ignore[type-var]
+                )
+            elif end is not None and end <= detail_from:
                 session.execute(
                     update(DialerUser).where(DialerUser.agency_id == agency.row.id, DialerUser.user_id == user_id)
                     .values(last_call_on=end - timedelta(days=rng.randint(1, 10)))

@@ -1,0 +1,86 @@
+"""Where the billing cycle stands on a given day.
+
+The *current cycle* is the one whose invoice is next to be issued: from the
+26th it is next month's, up to and including the 25th it is this month's. On
+the 24th and 25th its closed period is over (past the cutoff) and its
+invoices are waiting to be issued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from billing import Cycle, CycleCalendar
+
+
+def current_cycle(today: date) -> Cycle:
+    cycle = Cycle(today.year, today.month)
+    return cycle if today <= cycle.invoice_date else cycle.next()
+
+
+@dataclass(frozen=True)
+class CycleClock:
+    """Days to each milestone of the current cycle, as of ``today``."""
+
+    today: date
+    calendar: CycleCalendar
+
+    @property
+    def cycle(self) -> Cycle:
+        return self.calendar.cycle
+
+    @property
+    def days_to_cutoff(self) -> int:
+        return (self.calendar.cutoff - self.today).days
+
+    @property
+    def days_to_invoice(self) -> int:
+        return (self.calendar.invoice_date - self.today).days
+
+    @property
+    def past_cutoff(self) -> bool:
+        return self.today > self.calendar.cutoff
+
+    @property
+    def next_reminder(self) -> date | None:
+        upcoming = [d for d in self.calendar.reminders if d >= self.today]
+        return upcoming[0] if upcoming else None
+
+    @property
+    def period_day(self) -> int:
+        """Day number of ``today`` inside the running closed period (1-based)."""
+        return min(self.calendar.closed_period.days, max(0, (self.today - self.calendar.closed_period.start).days + 1))
+
+
+def cycle_clock(today: date) -> CycleClock:
+    return CycleClock(today, CycleCalendar.of(current_cycle(today)))
+
+
+def recent_cycles(today: date, count: int = 14) -> list[Cycle]:
+    """The current cycle, the next one and ``count`` before, newest first."""
+    newest = current_cycle(today).next()
+    return [newest.plus(-i) for i in range(count + 2)]
+
+
+def ics_calendar(cycles: list[Cycle], *, stamp: date) -> bytes:
+    """Key dates of ``cycles`` as an iCalendar file (all-day events)."""
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Dialer Billing Dashboard//Cycle calendar//EN",
+        "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:Dialer billing cycles",
+    ]
+    for cycle in cycles:
+        for day, name in CycleCalendar.of(cycle).key_dates():
+            uid = f"{cycle}-{day.isoformat()}-{name.lower().replace(' ', '-').replace('(', '').replace(')', '')}@dialer-billing"
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:{uid}",
+                f"DTSTAMP:{stamp:%Y%m%d}T000000Z",
+                f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+                f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
+                f"SUMMARY:{name} (cycle {cycle})",
+                "TRANSP:TRANSPARENT",
+                "END:VEVENT",
+            ]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()

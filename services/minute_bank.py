@@ -1,0 +1,154 @@
+"""The minute bank of the running period: balance day by day, burn rate,
+runway, and the replenishment the next invoice will bill.
+
+The running period is the closed period of the cycle containing ``today``.
+Its bank opens with the previous invoice's closing balance plus the minutes
+that invoice pre-billed (credited on the period's first day), plus the
+onboarding credit in an agency's first period; every day's rounded-up
+minutes come off it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+
+from billing import Cycle, Period
+from db.engine import session_scope
+from db.errors import NotFound
+from db.invoicing import CyclePreview, preview_cycle
+from db.models import Agency, CallDay
+
+BURN_WINDOW_DAYS = 7
+
+
+@dataclass(frozen=True)
+class BankDay:
+    day: date
+    used: int
+    credited: int
+    balance: int  # at the end of the day
+
+
+@dataclass(frozen=True)
+class BankRunway:
+    agency_id: str
+    name: str
+    cycle: Cycle
+    period: Period
+    opening_balance: int
+    credited_at_start: int
+    onboarding_credit: int
+    used_so_far: int
+    balance_now: int
+    burn_per_day: Decimal  # minutes per day, recent average
+    today: date
+
+    @property
+    def runway_days(self) -> int | None:
+        """Whole days the balance lasts at the current burn (None: no burn)."""
+        if self.burn_per_day <= 0:
+            return None
+        return max(0, int(Decimal(self.balance_now) / self.burn_per_day))
+
+    @property
+    def dry_on(self) -> date | None:
+        days = self.runway_days
+        return None if days is None else self.today + timedelta(days=days)
+
+    @property
+    def runs_dry_before_cutoff(self) -> bool:
+        return self.balance_now <= 0 or (self.dry_on is not None and self.dry_on <= self.period.end)
+
+    @property
+    def projected_end_balance(self) -> int:
+        remaining = (self.period.end - self.today).days
+        return int(self.balance_now - (self.burn_per_day * max(0, remaining)).to_integral_value(ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class BankDetail:
+    runway: BankRunway
+    days: tuple[BankDay, ...]
+    projection: tuple[tuple[date, int], ...]  # (day, projected balance) to the end of the period
+    replenishment_line: dict | None  # the PRE_BILLED_MINUTES line of the cycle's preview
+
+
+def _runway(preview: CyclePreview, used: int, burn: Decimal, today: date) -> BankRunway:
+    bank = preview.snapshot["minute_bank_detail"]
+    period = preview.cycle.closed_period
+    opening = bank["opening_balance"]
+    credited = bank["credited_at_period_start"]
+    onboarding = bank["onboarding_credit"]
+    return BankRunway(
+        agency_id=preview.agency_id, name=preview.agency_name, cycle=preview.cycle, period=period,
+        opening_balance=opening, credited_at_start=credited, onboarding_credit=onboarding,
+        used_so_far=used, balance_now=opening + credited + onboarding - used, burn_per_day=burn, today=today,
+    )
+
+
+def _burn_window(today: date, period: Period) -> tuple[date, date]:
+    """The last complete days (today is not over), at most a week."""
+    end = today - timedelta(days=1)
+    start = max(period.start, end - timedelta(days=BURN_WINDOW_DAYS - 1))
+    return start, end
+
+
+def runways(today: date, agency_ids: list[str] | None = None) -> list[BankRunway]:
+    """Every agency's bank in the running period, those running dry first."""
+    cycle = Cycle.containing(today)
+    period = cycle.closed_period
+    start, end = _burn_window(today, period)
+    window_days = max(1, (end - start).days + 1) if end >= start else 0
+    with session_scope() as session:
+        previews = preview_cycle(session, cycle, agency_ids).previews
+        only = True if agency_ids is None else CallDay.agency_id.in_(agency_ids)
+        recent = dict(session.execute(
+            select(CallDay.agency_id, func.sum(CallDay.billable_minutes))
+            .where(only, CallDay.day >= start, CallDay.day <= end).group_by(CallDay.agency_id)
+        ).all())
+    result = []
+    for agency_id, preview in previews.items():
+        used = int(preview.snapshot["minute_bank"]["minutes_used"])
+        burn = Decimal(int(recent.get(agency_id) or 0)) / window_days if window_days else Decimal(0)
+        result.append(_runway(preview, used, burn.quantize(Decimal("0.1")), today))
+    return sorted(result, key=lambda r: (not r.runs_dry_before_cutoff, r.runway_days if r.runway_days is not None else 10**9, r.name))
+
+
+def bank_detail(agency_id: str, today: date) -> BankDetail:
+    cycle = Cycle.containing(today)
+    period = cycle.closed_period
+    with session_scope() as session:
+        agency = session.get(Agency, agency_id)
+        if agency is None:
+            raise NotFound(f"no agency {agency_id!r}")
+        previews = preview_cycle(session, cycle, [agency_id]).previews
+        if agency_id not in previews:
+            raise NotFound(f"{agency.name} has no minute bank yet: onboarded {agency.onboarded_on.isoformat()}")
+        daily = dict(session.execute(
+            select(CallDay.day, CallDay.billable_minutes)
+            .where(CallDay.agency_id == agency_id, CallDay.day >= period.start, CallDay.day <= period.end)
+        ).all())
+    preview = previews[agency_id]
+    start, end = _burn_window(today, period)
+    window = [daily.get(start + timedelta(days=i), 0) for i in range((end - start).days + 1)] if end >= start else []
+    burn = (Decimal(sum(window)) / len(window)).quantize(Decimal("0.1")) if window else Decimal(0)
+    runway = _runway(preview, sum(daily.values()), burn, today)
+
+    days, balance = [], runway.opening_balance
+    for day in period.dates():
+        if day > today:
+            break
+        credited = (runway.credited_at_start if day == period.start else 0) + (
+            runway.onboarding_credit if day == agency.onboarded_on else 0)
+        used = int(daily.get(day, 0))
+        balance += credited - used
+        days.append(BankDay(day, used, credited, balance))
+    projection = tuple(
+        (day, int(balance - burn * (day - today).days)) for day in period.dates() if day >= today
+    )
+    line = next((l for l in preview.snapshot["lines"] if l["code"] == "PRE_BILLED_MINUTES"), None)
+    return BankDetail(runway, tuple(days), projection, line)

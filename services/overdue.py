@@ -1,0 +1,134 @@
+"""Overdue tracking: aging buckets, who is at risk or restricted, and what
+it takes to avoid or lift a restriction. Statuses come from the engine."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from billing import AgencyStatus, Status
+from db import facts as stored
+from db.engine import session_scope
+from db.ledger import PaymentOutcome, agency_statuses, record_payment
+
+ZERO = Decimal("0.00")
+
+# (label, first day overdue, last day overdue or None)
+AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("Current", 0, 0),
+    ("1–14 days", 1, 14),
+    ("15–30 days", 15, 30),
+    ("31–60 days", 31, 60),
+    ("60+ days", 61, None),
+)
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    label: str
+    invoices: int
+    agencies: int
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    agency_id: str
+    name: str
+    account_manager: str | None
+    status: Status
+    balance: Decimal
+    past_due: Decimal
+    days_overdue: int
+    oldest_open_invoice: str | None
+    restriction_date: date | None
+    days_to_restriction: int | None
+    amount_to_clear: Decimal
+
+
+@dataclass(frozen=True)
+class OverdueView:
+    as_of: date
+    buckets: tuple[AgingBucket, ...]
+    rows: tuple[OverdueRow, ...]  # overdue, at risk and restricted, worst first
+    statuses: tuple[AgencyStatus, ...]
+
+
+def _bucket_of(days: int) -> str:
+    for label, first, last in AGING_BUCKETS:
+        if days >= first and (last is None or days <= last):
+            return label
+    raise AssertionError(days)
+
+
+def overdue_view(as_of: date, agency_ids: list[str] | None = None) -> OverdueView:
+    with session_scope() as session:
+        agencies = {a.id: a for a in stored.agencies(session, agency_ids)}
+        statuses = tuple(agency_statuses(session, as_of, agency_ids))
+    sums = {label: [0, set(), ZERO] for label, _, _ in AGING_BUCKETS}
+    for status in statuses:
+        for item in status.open_invoices:
+            bucket = sums[_bucket_of(item.days_overdue)]
+            bucket[0] += 1
+            bucket[1].add(status.agency_id)
+            bucket[2] += item.balance
+    buckets = tuple(AgingBucket(label, n, len(who), total) for label, (n, who, total) in sums.items())
+
+    severity = {Status.RESTRICTED: 0, Status.AT_RISK: 1, Status.OVERDUE: 2}
+    rows = []
+    for s in statuses:
+        if s.status not in severity:
+            continue
+        agency = agencies.get(s.agency_id)
+        rows.append(OverdueRow(
+            agency_id=s.agency_id,
+            name=agency.name if agency else s.agency_id,
+            account_manager=agency.account_manager if agency else None,
+            status=s.status,
+            balance=s.balance,
+            past_due=s.past_due,
+            days_overdue=s.days_overdue,
+            oldest_open_invoice=s.oldest_open_invoice,
+            restriction_date=s.restriction_date,
+            days_to_restriction=s.days_to_restriction,
+            amount_to_clear=s.amount_to_lift_or_avoid_restriction,
+        ))
+    rows.sort(key=lambda r: (severity[r.status], -r.days_overdue, r.name))
+    return OverdueView(as_of, buckets, tuple(rows), statuses)
+
+
+def overdue_csv(view: OverdueView) -> bytes:
+    """The ops export: one row per agency that is overdue, at risk or restricted."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["agency_id", "agency", "status", "days_overdue", "restriction_date", "days_to_restriction",
+                     "balance", "past_due", "amount_to_avoid_or_lift", "oldest_open_invoice", "account_manager"])
+    for r in view.rows:
+        writer.writerow([
+            r.agency_id, r.name, r.status.value, r.days_overdue,
+            r.restriction_date.isoformat() if r.restriction_date else "",
+            "" if r.days_to_restriction is None else r.days_to_restriction,
+            f"{r.balance:.2f}", f"{r.past_due:.2f}", f"{r.amount_to_clear:.2f}",
+            r.oldest_open_invoice or "", r.account_manager or "",
+        ])
+    return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read the accents right
+
+
+def open_invoice_numbers(agency_id: str, as_of: date) -> list[str]:
+    with session_scope() as session:
+        found = agency_statuses(session, as_of, [agency_id])
+    return [o.invoice.number for o in found[0].open_invoices if not o.invoice.number.startswith("ADJ-")] if found else []
+
+
+def record_payment_from_form(
+    *, agency_id: str, amount: str, paid_on: date, invoice_number: str | None, reference: str | None, actor: str
+) -> PaymentOutcome:
+    """The payment form's action: validation errors name the field."""
+    with session_scope() as session:
+        return record_payment(
+            session, agency_id=agency_id, amount=amount.strip().replace(",", "").removeprefix("$"),
+            paid_on=paid_on, actor=actor, invoice_number=invoice_number or None, reference=reference,
+        )

@@ -1,0 +1,138 @@
+"""The portfolio: every agency's invoice for a cycle, and the overview.
+
+One preview of the whole portfolio is a handful of SQL aggregates plus the
+engine; pages cache the result for a short while (see ``ui.cache``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from billing import AgencyStatus, Cycle, Status
+from db import facts as stored
+from db.engine import session_scope
+from db.invoicing import CyclePreviews, preview_cycle
+from db.ledger import agency_statuses
+
+from .cycles import CycleClock, current_cycle, cycle_clock
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class AgencySummary:
+    agency_id: str
+    name: str
+    onboarded_on: date
+    account_manager: str | None
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    agency_id: str
+    name: str
+    account_manager: str | None
+    number: str | None  # None while not issued
+    total: Decimal
+    previous_total: Decimal | None
+    seats_billed: int
+    headcount: int
+    replenishment: int
+    prorated_users: int
+
+    @property
+    def change(self) -> Decimal | None:
+        return None if self.previous_total is None else self.total - self.previous_total
+
+    @property
+    def state(self) -> str:
+        return "Issued" if self.number else "Preview"
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    cycle: Cycle
+    rows: tuple[PortfolioRow, ...]
+    problems: dict[str, str]
+    previous_pending: int = 0  # agencies whose previous cycle is not issued yet
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.total for r in self.rows), ZERO)
+
+    @property
+    def issued(self) -> tuple[PortfolioRow, ...]:
+        return tuple(r for r in self.rows if r.number)
+
+    @property
+    def pending(self) -> tuple[PortfolioRow, ...]:
+        return tuple(r for r in self.rows if not r.number)
+
+
+def agencies() -> list[AgencySummary]:
+    with session_scope() as session:
+        return [AgencySummary(a.id, a.name, a.onboarded_on, a.account_manager) for a in stored.agencies(session)]
+
+
+def _rows(current: CyclePreviews, previous: CyclePreviews, managers: dict[str, str | None]) -> tuple[PortfolioRow, ...]:
+    rows = []
+    for agency_id, preview in sorted(current.previews.items()):
+        before = previous.previews.get(agency_id)
+        rows.append(PortfolioRow(
+            agency_id=agency_id,
+            name=preview.agency_name,
+            account_manager=managers.get(agency_id),
+            number=preview.issued.number if preview.issued else None,
+            total=preview.total,
+            previous_total=before.total if before else None,
+            seats_billed=preview.seats_billed,
+            headcount=int(preview.snapshot["headcount_at_cutoff"]),
+            replenishment=preview.replenishment,
+            prorated_users=sum(1 for line in preview.snapshot["lines"] if line["code"] == "PRORATED_USER_FEE"),
+        ))
+    return tuple(rows)
+
+
+def portfolio(cycle: Cycle, agency_ids: list[str] | None = None) -> Portfolio:
+    """Every agency's invoice for ``cycle`` (issued or preview) with the
+    previous cycle's total beside it."""
+    with session_scope() as session:
+        managers = {a.id: a.account_manager for a in stored.agencies(session, agency_ids)}
+        current = preview_cycle(session, cycle, agency_ids)
+        previous = preview_cycle(session, cycle.previous(), agency_ids)
+    pending = sum(1 for p in previous.previews.values() if not p.is_issued)
+    return Portfolio(cycle, _rows(current, previous, managers), dict(current.problems), pending)
+
+
+@dataclass(frozen=True)
+class Overview:
+    clock: CycleClock
+    portfolio: Portfolio
+    statuses: tuple[AgencyStatus, ...]
+    unissued_earlier: dict[str, int] = field(default_factory=dict)  # cycle -> agencies not issued
+
+    def with_status(self, *wanted: Status) -> list[AgencyStatus]:
+        return [s for s in self.statuses if s.status in wanted]
+
+    @property
+    def status_counts(self) -> dict[Status, int]:
+        counts = {status: 0 for status in Status}
+        for s in self.statuses:
+            counts[s.status] += 1
+        return counts
+
+
+def overview(today: date, agency_ids: list[str] | None = None) -> Overview:
+    clock = cycle_clock(today)
+    current = portfolio(clock.cycle, agency_ids)
+    with session_scope() as session:
+        statuses = tuple(agency_statuses(session, today, agency_ids))
+    earlier = clock.cycle.previous()
+    unissued = {str(earlier): current.previous_pending} if current.previous_pending and today > earlier.invoice_date else {}
+    return Overview(clock, current, statuses, unissued)
+
+
+def default_cycle(today: date) -> Cycle:
+    return current_cycle(today)
