@@ -43,9 +43,10 @@ class CycleClock:
         return self.today > self.calendar.cutoff
 
     @property
-    def next_reminder(self) -> date | None:
+    def next_reminder(self) -> date:
+        """The next housekeeping reminder, this cycle's or else the next one's."""
         upcoming = [d for d in self.calendar.reminders if d >= self.today]
-        return upcoming[0] if upcoming else None
+        return upcoming[0] if upcoming else self.cycle.next().reminder_dates()[0]
 
     @property
     def period_day(self) -> int:

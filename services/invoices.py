@@ -190,3 +190,27 @@ def cycle_archive(cycle: Cycle, agency_ids: list[str] | None = None,
         previews = preview_cycle(session, cycle, agency_ids).previews
     documents = [_document(agencies[a], p) for a, p in sorted(previews.items())]
     return f"invoices-{cycle}.zip", render_cycle_archive(((pdf_file_name(d), d) for d in documents), progress=progress)
+
+
+@dataclass(frozen=True)
+class DisplayLine:
+    code: str
+    title: str
+    description: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+    user: str | None
+
+
+def display_lines(snapshot: dict) -> tuple[DisplayLine, ...]:  # type: ignore[type-arg]
+    """The invoice's lines with their titles, money as Decimal."""
+    lines = []
+    for line in snapshot["lines"]:
+        code = LineCode(line["code"])
+        user = line.get("user")
+        lines.append(DisplayLine(
+            code=code.value, title=code.title + (f": {user}" if user else ""), description=line["description"],
+            quantity=int(line["quantity"]), unit_price=Decimal(line["unit_price"]), amount=Decimal(line["amount"]), user=user,
+        ))
+    return tuple(lines)

@@ -90,19 +90,17 @@ def _runway(preview: CyclePreview, used: int, burn: Decimal, today: date) -> Ban
     )
 
 
-def _burn_window(today: date, period: Period) -> tuple[date, date]:
-    """The last complete days (today is not over), at most a week."""
+def _burn_window(today: date) -> tuple[date, date]:
+    """The last seven complete days (today is not over yet): a whole week,
+    so weekends weigh in as they will for the rest of the period."""
     end = today - timedelta(days=1)
-    start = max(period.start, end - timedelta(days=BURN_WINDOW_DAYS - 1))
-    return start, end
+    return end - timedelta(days=BURN_WINDOW_DAYS - 1), end
 
 
 def runways(today: date, agency_ids: list[str] | None = None) -> list[BankRunway]:
     """Every agency's bank in the running period, those running dry first."""
     cycle = Cycle.containing(today)
-    period = cycle.closed_period
-    start, end = _burn_window(today, period)
-    window_days = max(1, (end - start).days + 1) if end >= start else 0
+    start, end = _burn_window(today)
     with session_scope() as session:
         previews = preview_cycle(session, cycle, agency_ids).previews
         only = True if agency_ids is None else CallDay.agency_id.in_(agency_ids)
@@ -113,7 +111,7 @@ def runways(today: date, agency_ids: list[str] | None = None) -> list[BankRunway
     result = []
     for agency_id, preview in previews.items():
         used = int(preview.snapshot["minute_bank"]["minutes_used"])
-        burn = Decimal(int(recent.get(agency_id) or 0)) / window_days if window_days else Decimal(0)
+        burn = Decimal(int(recent.get(agency_id) or 0)) / BURN_WINDOW_DAYS
         result.append(_runway(preview, used, burn.quantize(Decimal("0.1")), today))
     return sorted(result, key=lambda r: (not r.runs_dry_before_cutoff, r.runway_days if r.runway_days is not None else 10**9, r.name))
 
@@ -128,15 +126,15 @@ def bank_detail(agency_id: str, today: date) -> BankDetail:
         previews = preview_cycle(session, cycle, [agency_id]).previews
         if agency_id not in previews:
             raise NotFound(f"{agency.name} has no minute bank yet: onboarded {agency.onboarded_on.isoformat()}")
+        start, end = _burn_window(today)
         daily = dict(session.execute(
             select(CallDay.day, CallDay.billable_minutes)
-            .where(CallDay.agency_id == agency_id, CallDay.day >= period.start, CallDay.day <= period.end)
+            .where(CallDay.agency_id == agency_id, CallDay.day >= min(start, period.start), CallDay.day <= period.end)
         ).all())
     preview = previews[agency_id]
-    start, end = _burn_window(today, period)
-    window = [daily.get(start + timedelta(days=i), 0) for i in range((end - start).days + 1)] if end >= start else []
-    burn = (Decimal(sum(window)) / len(window)).quantize(Decimal("0.1")) if window else Decimal(0)
-    runway = _runway(preview, sum(daily.values()), burn, today)
+    burn = (Decimal(sum(daily.get(start + timedelta(days=i), 0) for i in range(BURN_WINDOW_DAYS))) / BURN_WINDOW_DAYS).quantize(Decimal("0.1"))
+    used = sum(minutes for day, minutes in daily.items() if day >= period.start)
+    runway = _runway(preview, used, burn, today)
 
     days, balance = [], runway.opening_balance
     for day in period.dates():

@@ -70,6 +70,10 @@ class Portfolio:
     def pending(self) -> tuple[PortfolioRow, ...]:
         return tuple(r for r in self.rows if not r.number)
 
+    @property
+    def pending_total(self) -> Decimal:
+        return sum((r.total for r in self.pending), ZERO)
+
 
 def agencies() -> list[AgencySummary]:
     with session_scope() as session:

@@ -1,0 +1,64 @@
+"""Cycle calendar: the key dates of the current and next cycle, month by
+month, and each agency's housekeeping before the cutoff."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from billing import CycleCalendar
+from services.cycles import current_cycle, ics_calendar
+from ui import cache
+from ui.calendar_view import month_grid_html
+from ui.context import empty_state, page_setup
+from ui.format import day, md
+
+today = page_setup("Cycle calendar")
+cycle = current_cycle(today)
+calendars = [CycleCalendar.of(cycle), CycleCalendar.of(cycle.next())]
+st.caption(f"Today is {md(day(today))}. Cycle {cycle} is the next to be invoiced, on {md(day(cycle.invoice_date))}.")
+
+months = sorted({(d.year, d.month) for cal in calendars for d, _ in cal.key_dates()})
+grid = st.columns(2)
+for index, (year, month) in enumerate(months[-4:]):
+    with grid[index % 2]:
+        st.html(month_grid_html(year, month, calendars, today))
+
+left, right = st.columns([3, 1])
+with left:
+    rows = [(d, name, str(cal.cycle)) for cal in calendars for d, name in cal.key_dates()]
+    st.dataframe(
+        pd.DataFrame({"Date": [day(d) for d, _, _ in rows], "What": [n for _, n, _ in rows], "Cycle": [c for _, _, c in rows],
+                      "In": [f"{(d - today).days} days" if d >= today else "past" for d, _, _ in rows]}),
+        hide_index=True, width="stretch", key="key_dates",
+    )
+with right:
+    st.download_button("Download key dates (.ics)", data=ics_calendar([c.cycle for c in calendars] + [cycle.plus(2), cycle.plus(3)], stamp=today),
+                       file_name="dialer-billing-cycles.ics", mime="text/calendar", icon=":material/event:", key="ics")
+    st.caption("Import into Outlook or Google Calendar: reminders, cutoffs, invoice, due and restriction dates "
+               "of the next four cycles.")
+
+st.subheader("Housekeeping before the cutoff")
+st.caption("Reminders go out on the 18th and the 22nd: what each agency can still tidy up before its usage and "
+           "configuration are final at the cutoff.")
+if not cache.agencies():
+    empty_state("No agencies yet.")
+    st.stop()
+rows = cache.housekeeping(today, None)
+frame = pd.DataFrame({
+    "Agency": [f"/invoices?agency={r.agency_id}" for r in rows],
+    "Name": [r.name for r in rows],
+    "Active users": [r.active_users for r in rows],
+    "Minimum": [r.minimum_users for r in rows],
+    "Free seats under minimum": [r.free_seats_under_minimum for r in rows],
+    "Idle 30+ days (billed)": [len(r.idle_users) for r in rows],
+    "Numbers to be cleaned": [r.numbers_to_clean if r.cleaning_contracted else None for r in rows],
+})
+st.dataframe(frame, hide_index=True, width="stretch", key="housekeeping_table",
+             column_config={"Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=(.+)$"),
+                            "Numbers to be cleaned": st.column_config.NumberColumn(help="Empty: number cleaning not contracted")})
+idle = [r for r in rows if r.idle_users]
+if idle:
+    with st.expander(f"Idle users to review: {sum(len(r.idle_users) for r in idle)} across {len(idle)} agencies"):
+        for r in idle:
+            st.markdown(f"**{md(r.name)}**: " + "; ".join(md(u) for u in r.idle_users))

@@ -1,0 +1,231 @@
+"""Invoices: one agency's invoice for a cycle, line by line, and the portfolio.
+
+Deep link: ``/invoices?agency=A-1001&cycle=2026-11``; the URL follows the
+selection so it can be pasted into a ticket or a chat.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from billing import Cycle
+from db.errors import BillingError
+from services import cycles
+from services.invoices import cycle_archive, display_lines
+from services.issuing import issue_cycle_now
+from ui import cache, charts
+from ui.context import empty_state, page_setup, query_value
+from ui.format import count, day, md, money_float, signed_usd, usd
+
+today = page_setup("Invoices")
+agencies = cache.agencies()
+if not agencies:
+    empty_state("No agencies yet: there is nothing to invoice. Import agencies, contracts and users first.")
+    st.stop()
+
+names = {a.agency_id: a.name for a in agencies}
+cycle_options = [str(c) for c in cycles.recent_cycles(today)]
+wanted_agency, wanted_cycle = query_value("agency"), query_value("cycle")
+if wanted_cycle and wanted_cycle not in cycle_options:
+    try:
+        cycle_options.append(str(Cycle.parse(wanted_cycle)))
+    except ValueError:
+        st.error(f"`cycle={wanted_cycle}` in the link is not a cycle (YYYY-MM); showing the current cycle.")
+        wanted_cycle = None
+if wanted_agency and wanted_agency not in names:
+    st.error(f"The link names agency `{wanted_agency}`, which does not exist; pick one below.")
+    wanted_agency = None
+
+left, right = st.columns([3, 1])
+agency_id = left.selectbox(
+    "Agency", options=list(names), format_func=lambda a: f"{names[a]} ({a})",
+    index=list(names).index(wanted_agency) if wanted_agency else 0, key="invoice_agency",
+)
+cycle_text = right.selectbox(
+    "Cycle", options=cycle_options,
+    index=cycle_options.index(wanted_cycle or str(cycles.current_cycle(today))), key="invoice_cycle",
+    help="Named by the month of its invoice: 2026-11 bills 2026-11-24 to 2026-12-23 and closes 2026-10-24 to 2026-11-23.",
+)
+st.query_params.update({"agency": agency_id, "cycle": cycle_text})
+cycle = Cycle.parse(cycle_text)
+
+try:
+    view = cache.invoice_view(agency_id, cycle_text, today)
+except BillingError as error:
+    st.warning(str(error), icon=":material/info:")
+    view = None
+
+if view is not None:
+    preview, snap = view.preview, view.preview.snapshot
+    cal = cycle.closed_period
+    if preview.issued:
+        verified = "content hash verified" if preview.issued.hash_verified else "CONTENT HASH MISMATCH"
+        st.markdown(f"### {md(view.agency.name)} · :blue-badge[Issued {md(preview.issued.number)}]")
+        st.caption(f"Frozen on {md(day(preview.issued.issued_at.date()))} by {md(preview.issued.issued_by)} · {verified}")
+    else:
+        st.markdown(f"### {md(view.agency.name)} · :gray-badge[Preview, not issued]")
+        st.caption("Priced from the facts as stored now; it becomes final when the cycle is issued.")
+
+    m1, m2, m3, m4 = st.columns(4)
+    change = None if view.previous is None else preview.total - view.previous.total
+    m1.metric("Total", usd(preview.total), delta=None if change is None else signed_usd(change), delta_color="off")
+    m2.metric("Invoice date", day(cycle.invoice_date))
+    m3.metric("Due date", day(cycle.due_date))
+    m4.metric("Restriction date", day(cycle.restriction_date), help="Dialer access is restricted from this day if the invoice is still unpaid")
+    st.caption(
+        f"Closed period {md(day(cal.start))} – {md(day(cal.end))} ({cal.days} days) · advance period "
+        f"{md(day(cycle.advance_period.start))} – {md(day(cycle.advance_period.end))} ({cycle.advance_period.days} days) · "
+        f"{count(snap['headcount_at_cutoff'])} users active at cutoff"
+    )
+
+    st.subheader("Lines")
+    lines = display_lines(snap)
+    prorated = [line for line in lines if line.code == "PRORATED_USER_FEE"]
+    group_prorated = len(prorated) > 3
+    for line in lines:
+        if group_prorated and line.code == "PRORATED_USER_FEE":
+            continue
+        with st.container(border=True):
+            text, qty, unit, amount = st.columns([6, 1.1, 1.2, 1.4])
+            text.markdown(f"**{md(line.title)}**  \n{md(line.description)}")
+            qty.metric("Quantity", count(line.quantity))
+            unit.metric("Unit price", usd(line.unit_price))
+            amount.metric("Amount", usd(line.amount))
+    if group_prorated:
+        with st.expander(f"Prorated user fees: {len(prorated)} users, {usd(sum(l.amount for l in prorated))}"):
+            st.dataframe(
+                pd.DataFrame({"User": [l.user for l in prorated], "Days": [l.quantity for l in prorated],
+                              "Amount": [usd(l.amount) for l in prorated], "Why": [l.description for l in prorated]}),
+                hide_index=True, width="stretch",
+            )
+    total_col, pdf_col = st.columns([3, 1])
+    total_col.markdown(f"#### Total {md(usd(preview.total))}")
+    file_name, pdf = cache.invoice_pdf(agency_id, cycle_text, today)
+    pdf_col.download_button("Download PDF", data=pdf, file_name=file_name, mime="application/pdf",
+                            icon=":material/picture_as_pdf:", type="primary", key="invoice_pdf")
+
+    bank = snap["minute_bank_detail"]
+    b1, b2, b3, b4, b5 = st.columns(5)
+    b1.metric("Bank at previous cutoff", count(bank["opening_balance"]))
+    b2.metric("Credited", count(bank["credited_at_period_start"] + bank["onboarding_credit"]))
+    b3.metric("Used", count(bank["minutes_used"]))
+    b4.metric("Closing balance", count(bank["closing_balance"]))
+    b5.metric("Replenishment", count(bank["replenishment"]), help="Minutes pre-billed for the advance period")
+
+    seats_tab, change_tab, payments_tab = st.tabs(["Seat timeline", "Change from previous invoice", "Payments"])
+    with seats_tab:
+        prorated_steps = [s for s in view.seat_steps if s.event.value == "prorated"]
+        st.caption(
+            f"{count(int(snap.get('seats_paid_in_advance', 0)))} seats were paid in advance for the closed period. "
+            "An activation is prorated only when it needs a seat nobody paid for; a freed seat is reused at no charge."
+        )
+        if view.seat_bars:
+            st.plotly_chart(charts.seat_timeline(view), width="stretch", key="seat_timeline")
+        if view.seat_steps:
+            st.dataframe(
+                pd.DataFrame({
+                    "Day": [day(s.day) for s in view.seat_steps], "User": [s.user_id for s in view.seat_steps],
+                    "What happened": [s.event.value.replace("_", " ") for s in view.seat_steps],
+                    "Active after": [s.active_after for s in view.seat_steps],
+                    "Seats paid after": [s.paid_after for s in view.seat_steps],
+                }),
+                hide_index=True, width="stretch",
+            )
+        else:
+            st.caption("Nobody joined or left during the closed period.")
+        if preview.issued:
+            st.caption("Issued invoices are frozen; the timeline shows the access facts as they are stored now.")
+    with change_tab:
+        if view.previous is None:
+            st.caption("This is the agency's first invoice: there is nothing to compare with.")
+        else:
+            st.plotly_chart(charts.change_waterfall(view), width="stretch", key="change_waterfall")
+            st.dataframe(
+                pd.DataFrame({
+                    "Line": [c.title for c in view.changes],
+                    f"Cycle {cycle.previous()}": [usd(c.previous) for c in view.changes],
+                    f"Cycle {cycle}": [usd(c.current) for c in view.changes],
+                    "Change": [signed_usd(c.delta) for c in view.changes],
+                }),
+                hide_index=True, width="stretch",
+            )
+    with payments_tab:
+        if not preview.issued:
+            st.caption("Payments apply to issued invoices; this cycle is not issued yet.")
+        else:
+            if view.payments:
+                st.dataframe(
+                    pd.DataFrame({"Date": [day(p.paid_on) for p in view.payments], "Applied": [usd(p.amount) for p in view.payments],
+                                  "From": [p.source for p in view.payments], "Reference": [p.reference or "" for p in view.payments]}),
+                    hide_index=True, width="stretch",
+                )
+            else:
+                st.caption(f"No payment applied as of {day(today)}.")
+            st.metric("Balance due on this invoice", usd(view.balance_due))
+
+st.divider()
+st.subheader(f"All agencies, cycle {cycle}")
+folio = cache.portfolio_for(cycle_text, None)
+if not folio.rows:
+    empty_state("No agency has an invoice in this cycle.")
+else:
+    frame = pd.DataFrame({
+        "Agency": [f"/invoices?agency={r.agency_id}&cycle={cycle}" for r in folio.rows],
+        "Name": [r.name for r in folio.rows],
+        "State": [r.number or "Preview" for r in folio.rows],
+        "Total": [money_float(r.total) for r in folio.rows],
+        "Change": [None if r.change is None else money_float(r.change) for r in folio.rows],
+        "Seats billed": [r.seats_billed for r in folio.rows],
+        "Active at cutoff": [r.headcount for r in folio.rows],
+        "Prorated": [r.prorated_users for r in folio.rows],
+        "Minutes pre-billed": [r.replenishment for r in folio.rows],
+    })
+    st.dataframe(
+        frame, hide_index=True, width="stretch", key="portfolio_table",
+        column_config={
+            "Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=([^&]+)"),
+            "Total": st.column_config.NumberColumn("Total", format="dollar"),
+            "Change": st.column_config.NumberColumn("Change", format="dollar"),
+            "Minutes pre-billed": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    st.caption(f"{len(folio.rows)} invoices · {md(usd(folio.total))} · {len(folio.issued)} issued, "
+               f"{len(folio.pending)} to issue ({md(usd(folio.pending_total))})")
+    for agency, problem in folio.problems.items():
+        st.warning(f"{agency}: {problem}")
+
+    actions = st.columns(2)
+    with actions[0]:
+        if st.button(f"Build the PDF archive of cycle {cycle}", icon=":material/folder_zip:", key="build_archive"):
+            bar = st.progress(0.0, text="Rendering PDFs…")
+            name, archive = cycle_archive(cycle, progress=lambda done, total: bar.progress(done / total, text=f"Rendered {done} of {total} PDFs"))
+            bar.empty()
+            st.session_state["archive"] = (cycle_text, name, archive)
+        ready = st.session_state.get("archive")
+        if ready and ready[0] == cycle_text:
+            st.download_button(f"Download {ready[1]}", data=ready[2], file_name=ready[1], mime="application/zip",
+                               icon=":material/download:", key="archive_download")
+    with actions[1]:
+        if folio.pending and today > cycle.cutoff:
+            with st.popover(f"Issue cycle {cycle}: {len(folio.pending)} invoices, {usd(folio.pending_total)}",
+                            icon=":material/send:"):
+                st.markdown(f"This freezes {len(folio.pending)} invoices totalling **{md(usd(folio.pending_total))}**. "
+                            "Issued invoices never change; corrections are adjustments.")
+                if st.button("Issue now", type="primary", key="issue_now"):
+                    bar = st.progress(0.0, text="Issuing…")
+                    try:
+                        result = issue_cycle_now(cycle, actor="dashboard",
+                                                 progress=lambda done, total: bar.progress(done / total, text=f"Issued {done} of {total}"))
+                    except BillingError as error:
+                        st.error(str(error))
+                    else:
+                        cache.clear()
+                        st.success(f"Issued {len(result.issued)} invoices ({usd(result.issued_total)}); "
+                                   f"{result.already_issued} were already issued; {len(result.skipped)} skipped.")
+                        for agency, reason in result.skipped.items():
+                            st.warning(f"{agency}: {reason}")
+        elif folio.pending:
+            st.caption(f"Cycle {cycle} can be issued after its cutoff ({day(cycle.cutoff)}).")
+        else:
+            st.caption(f"Every invoice of cycle {cycle} is issued.")

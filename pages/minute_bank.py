@@ -1,0 +1,85 @@
+"""Minute bank: daily usage, balance, credits and runway of the running period."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from db.errors import BillingError
+from ui import cache, charts
+from ui.context import empty_state, page_setup, query_value
+from ui.format import count, day, md
+
+today = page_setup("Minute bank")
+agencies = cache.agencies()
+if not agencies:
+    empty_state("No agencies yet, so no minute banks. Import agencies, users and calls first.")
+    st.stop()
+
+names = {a.agency_id: a.name for a in agencies}
+runways = cache.runways(today, None)
+if not runways:
+    empty_state("No agency has a running period yet.")
+    st.stop()
+
+period = runways[0].period
+dry = [r for r in runways if r.runs_dry_before_cutoff]
+st.caption(f"Running period {md(day(period.start))} – {md(day(period.end))} (cycle {runways[0].cycle}) · "
+           f"burn rate = average of the last complete days, up to a week")
+
+wanted = query_value("agency")
+options = [r.agency_id for r in runways]
+default = options.index(wanted) if wanted in options else 0
+agency_id = st.selectbox("Agency", options, index=default, format_func=lambda a: f"{names.get(a, a)} ({a})", key="bank_agency")
+st.query_params["agency"] = agency_id
+
+try:
+    detail = cache.bank_detail(agency_id, today)
+except BillingError as error:
+    st.warning(str(error))
+    detail = None
+
+if detail is not None:
+    runway = detail.runway
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("In the bank now", f"{count(runway.balance_now)} min")
+    c2.metric("Burn rate", f"{runway.burn_per_day:,} min/day")
+    if runway.runway_days is None:
+        c3.metric("Runway", "No recent usage")
+    else:
+        c3.metric("Runway", f"{count(runway.runway_days)} days", help=f"Runs dry around {day(runway.dry_on)}")
+    c4.metric("Projected at period end", f"{count(runway.projected_end_balance)} min")
+    if runway.runs_dry_before_cutoff:
+        st.error(f"At this rate the bank runs dry around {day(runway.dry_on)}, before the period ends on "
+                 f"{day(runway.period.end)}. The deficit is billed in the next replenishment.", icon=":material/hourglass_empty:")
+    st.plotly_chart(charts.bank_chart(detail), width="stretch", key="bank_chart")
+    st.markdown(
+        f"Opened with **{count(runway.opening_balance)}** min carried from the last cutoff, "
+        f"**{count(runway.credited_at_start)}** credited on {md(day(runway.period.start))} (the last invoice's pre-billed minutes)"
+        + (f" and **{count(runway.onboarding_credit)}** onboarding minutes" if runway.onboarding_credit else "")
+        + f"; **{count(runway.used_so_far)}** used so far."
+    )
+    if detail.replenishment_line:
+        st.markdown("**Replenishment the next invoice will bill** (as the facts stand today)")
+        st.info(detail.replenishment_line["description"], icon=":material/calculate:")
+
+st.divider()
+st.subheader("Portfolio: runway ranking")
+st.caption(f"{len(dry)} of {len(runways)} agencies run dry before the period ends at their current burn rate.")
+frame = pd.DataFrame({
+    "Agency": [f"/minute-bank?agency={r.agency_id}" for r in runways],
+    "Name": [r.name for r in runways],
+    "In the bank": [r.balance_now for r in runways],
+    "Burn per day": [float(r.burn_per_day) for r in runways],
+    "Runway (days)": [r.runway_days for r in runways],
+    "Runs dry on": [day(r.dry_on) if r.dry_on else "" for r in runways],
+    "Before cutoff": ["Yes" if r.runs_dry_before_cutoff else "No" for r in runways],
+})
+st.dataframe(
+    frame, hide_index=True, width="stretch", key="runway_table",
+    column_config={
+        "Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=(.+)$"),
+        "In the bank": st.column_config.NumberColumn(format="localized"),
+        "Burn per day": st.column_config.NumberColumn(format="%.1f"),
+    },
+)

@@ -1,0 +1,102 @@
+"""Overview: where the current cycle stands, and what needs attention."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from billing import Status
+from ui import cache
+from ui.context import empty_state, page_setup
+from ui.format import STATUS_COLORS, STATUS_LABELS, count, day, days, md, money_float, status_badge, usd
+
+today = page_setup("Overview")
+
+names = {a.agency_id: a.name for a in cache.agencies()}
+if not names:
+    empty_state("No agencies yet. Import `agencies.csv` and the other files (see the README), "
+                "or run `python manage.py seed` for the demo portfolio.")
+    st.stop()
+
+view = cache.overview(today, None)
+clock, folio = view.clock, view.portfolio
+cal = clock.calendar
+
+st.caption(
+    f"As of **{md(day(today))}** · cycle **{md(clock.cycle)}** · closed period {md(day(cal.closed_period.start))} – "
+    f"{md(day(cal.closed_period.end))} · invoiced {md(day(cal.invoice_date))}"
+)
+
+for cycle, pending in view.unissued_earlier.items():
+    st.warning(f"Cycle {cycle} is past its invoice date and {pending} agencies are not issued yet.", icon=":material/priority_high:")
+
+c1, c2, c3, c4 = st.columns(4)
+if clock.past_cutoff:
+    c1.metric("Cutoff", "Passed", help=f"Usage became final at the end of {day(cal.cutoff)}.")
+else:
+    c1.metric("Days to cutoff", days(clock.days_to_cutoff), help=f"End of {day(cal.cutoff)}")
+c2.metric("Days to invoice date", days(max(0, clock.days_to_invoice)) if clock.days_to_invoice >= 0 else "Past",
+          help=f"Invoices are issued on {day(cal.invoice_date)}")
+c3.metric("Next housekeeping reminder", day(clock.next_reminder))
+c4.metric(f"To be issued ({len(folio.pending)} agencies)", usd(folio.pending_total),
+          help="Preview totals of the invoices not issued yet for this cycle")
+st.page_link("pages/calendar.py", label="Cycle calendar and housekeeping", icon=":material/calendar_month:")
+
+st.divider()
+counts = view.status_counts
+s1, s2, s3, s4 = st.columns(4)
+s1.metric("Restricted", counts[Status.RESTRICTED], help="15 or more days overdue")
+s2.metric("At risk", counts[Status.AT_RISK], help="Overdue, within the warning window of the restriction date")
+s3.metric("Overdue", counts[Status.OVERDUE])
+dry = [r for r in cache.runways(today, None) if r.runs_dry_before_cutoff]
+s4.metric("Minute banks running dry", len(dry), help="Balance runs out before the period ends at the current burn rate")
+l1, l2, l3 = st.columns(3)
+l1.page_link("pages/overdue.py", label="Overdue and restrictions", icon=":material/warning:")
+l2.page_link("pages/invoices.py", label=f"Invoices of cycle {clock.cycle}", icon=":material/receipt_long:",
+             query_params={"cycle": str(clock.cycle)})
+l3.page_link("pages/minute_bank.py", label="Minute banks", icon=":material/hourglass_bottom:")
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(f"Invoices of cycle {clock.cycle}")
+    if folio.rows:
+        frame = pd.DataFrame({
+            "Agency": [r.name for r in folio.rows],
+            "Total": [money_float(r.total) for r in folio.rows],
+            "State": [r.state for r in folio.rows],
+        }).sort_values("Total", ascending=False).head(15)
+        chart = px.bar(frame, x="Total", y="Agency", color="State", orientation="h",
+                       color_discrete_map={"Issued": "#1565c0", "Preview": "#90a4ae"},
+                       labels={"Total": "Invoice total (USD)"})
+        chart.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(autorange="reversed", title=None),
+                            legend=dict(orientation="h", y=-0.15))
+        chart.update_xaxes(tickprefix="$", separatethousands=True)
+        st.plotly_chart(chart, width="stretch", key="overview_totals")
+        st.caption(f"Largest 15 of {count(len(folio.rows))} invoices · portfolio total {md(usd(folio.total))}")
+    else:
+        empty_state("No agency has an invoice in this cycle yet.")
+with right:
+    st.subheader("Payment status")
+    frame = pd.DataFrame({"Status": [STATUS_LABELS[s.value] for s in counts], "Agencies": list(counts.values()),
+                          "key": [s.value for s in counts]})
+    frame = frame[frame["Agencies"] > 0]
+    if not frame.empty:
+        donut = px.pie(frame, names="Status", values="Agencies", hole=0.55, color="key",
+                       color_discrete_map=STATUS_COLORS)
+        donut.update_traces(textinfo="value", textposition="inside", sort=False)
+        donut.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="v", x=1, y=0.5))
+        st.plotly_chart(donut, width="stretch", key="overview_status")
+    attention = view.with_status(Status.RESTRICTED, Status.AT_RISK)
+    if attention:
+        st.markdown("**Needs attention**")
+        for s in attention:
+            st.markdown(f"- {status_badge(s.status.value)} **{md(names.get(s.agency_id, s.agency_id))}** · "
+                        f"{md(usd(s.balance))} · {s.days_overdue} days overdue · restriction {md(day(s.restriction_date))}")
+    else:
+        st.success("Nobody is at risk of restriction.", icon=":material/check_circle:")
+
+if folio.problems:
+    with st.expander(f"{len(folio.problems)} agencies cannot be priced"):
+        for agency_id, problem in folio.problems.items():
+            st.markdown(f"**{md(agency_id)}**: {md(problem)}")

@@ -1,0 +1,15 @@
+"""Issuing a cycle from the dashboard or a scheduler, on today's date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from billing import Cycle
+from db.invoicing import IssueResult, issue_cycle
+
+from .clock import billing_today
+
+
+def issue_cycle_now(cycle: Cycle, *, actor: str, progress: Callable[[int, int], None] | None = None) -> IssueResult:
+    """Issue every not-yet-issued invoice of ``cycle`` (idempotent)."""
+    return issue_cycle(cycle, actor=actor, today=billing_today(), progress=progress)

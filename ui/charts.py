@@ -1,0 +1,113 @@
+"""Plotly figures: built here from service results, drawn by the pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import plotly.graph_objects as go
+
+from services.invoices import InvoiceView
+from services.minute_bank import BankDetail
+from services.overdue import OverdueView
+
+from .format import money_float
+
+SEAT_COLORS = {
+    "prorated": "#ef6c00",
+    "filled a paid seat": "#2e7d32",
+    "active": "#90a4ae",
+    "left": "#cfd8dc",
+}
+
+
+def _tidy(figure: go.Figure, height: int) -> go.Figure:
+    figure.update_layout(height=height, margin=dict(l=0, r=0, t=30, b=0), legend=dict(orientation="h", y=1.08, x=0),
+                         plot_bgcolor="white", hovermode="closest")
+    figure.update_xaxes(showgrid=True, gridcolor="#eceff1")
+    figure.update_yaxes(showgrid=True, gridcolor="#eceff1")
+    return figure
+
+
+def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
+    """Who was active when in the closed period; prorated activations stand out."""
+    period = view.cycle.closed_period
+    bars = sorted(view.seat_bars, key=lambda b: ({"prorated": 0, "filled a paid seat": 1, "left": 2, "active": 3}[b.kind], b.user_id))
+    shown = bars[:max_users]
+    figure = go.Figure()
+    for kind, color in SEAT_COLORS.items():
+        mine = [b for b in shown if b.kind == kind]
+        if not mine:
+            continue
+        figure.add_trace(go.Bar(
+            name=kind.capitalize(), orientation="h", marker_color=color,
+            y=[b.user_id for b in mine],
+            x=[((b.end - b.start).days + 1) * 86_400_000 for b in mine],
+            base=[b.start.isoformat() for b in mine],
+            hovertemplate="%{y}: %{base|%a %Y-%m-%d} for %{customdata} days<extra>" + kind + "</extra>",
+            customdata=[(b.end - b.start).days + 1 for b in mine],
+        ))
+    figure.add_vrect(x0=period.start.isoformat(), x1=(period.end + timedelta(days=1)).isoformat(),
+                     fillcolor="#e3f2fd", opacity=0.35, line_width=0, layer="below",
+                     annotation_text="closed period", annotation_position="top left")
+    figure.update_xaxes(type="date", range=[(period.start - timedelta(days=7)).isoformat(), (period.end + timedelta(days=2)).isoformat()])
+    figure.update_yaxes(autorange="reversed", type="category")
+    return _tidy(figure, max(260, 18 * len({b.user_id for b in shown}) + 80))
+
+
+def change_waterfall(view: InvoiceView) -> go.Figure:
+    """Previous total → each line's change → this total."""
+    previous_total = sum((c.previous for c in view.changes), Decimal(0))
+    moved = [c for c in view.changes if c.delta != 0]
+    figure = go.Figure(go.Waterfall(
+        orientation="v",
+        measure=["absolute"] + ["relative"] * len(moved) + ["total"],
+        x=[f"Cycle {view.cycle.previous()}"] + [c.title for c in moved] + [f"Cycle {view.cycle}"],
+        y=[money_float(previous_total)] + [money_float(c.delta) for c in moved] + [0],
+        connector={"line": {"color": "#b0bec5"}},
+        increasing={"marker": {"color": "#ef6c00"}},
+        decreasing={"marker": {"color": "#2e7d32"}},
+        totals={"marker": {"color": "#1565c0"}},
+        hovertemplate="%{x}: $%{y:,.2f}<extra></extra>",
+    ))
+    figure.update_yaxes(tickprefix="$", separatethousands=True)
+    return _tidy(figure, 340)
+
+
+def bank_chart(detail: BankDetail) -> go.Figure:
+    """Daily usage, the balance, credits, and the projection to period end."""
+    runway = detail.runway
+    figure = go.Figure()
+    figure.add_trace(go.Bar(name="Minutes used", x=[d.day for d in detail.days], y=[d.used for d in detail.days],
+                            marker_color="#90caf9", yaxis="y2", hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min used<extra></extra>"))
+    figure.add_trace(go.Scatter(name="Bank balance", x=[d.day for d in detail.days], y=[d.balance for d in detail.days],
+                                mode="lines+markers", line=dict(color="#1565c0", width=3),
+                                hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min in the bank<extra></extra>"))
+    credits = [d for d in detail.days if d.credited]
+    if credits:
+        figure.add_trace(go.Scatter(name="Credited (replenishment, onboarding)", x=[d.day for d in credits],
+                                    y=[d.balance for d in credits], mode="markers", marker=dict(size=14, symbol="star", color="#2e7d32"),
+                                    customdata=[d.credited for d in credits],
+                                    hovertemplate="%{x|%a %Y-%m-%d}: +%{customdata:,} min credited<extra></extra>"))
+    if detail.projection:
+        figure.add_trace(go.Scatter(name=f"Projection at {runway.burn_per_day:,} min/day", x=[p[0] for p in detail.projection],
+                                    y=[p[1] for p in detail.projection], mode="lines", line=dict(color="#ef6c00", dash="dash"),
+                                    hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min projected<extra></extra>"))
+    figure.add_hline(y=0, line_color="#c62828", line_width=1)
+    figure.update_layout(yaxis=dict(title="Balance (min)", separatethousands=True),
+                         yaxis2=dict(title="Used per day (min)", overlaying="y", side="right", showgrid=False, separatethousands=True,
+                                     rangemode="tozero"))
+    figure.update_xaxes(range=[runway.period.start - timedelta(days=1), runway.period.end + timedelta(days=1)], tickformat="%a %b %d")
+    return _tidy(figure, 380)
+
+
+def aging_bars(view: OverdueView) -> go.Figure:
+    colors = ["#1565c0", "#f9a825", "#ef6c00", "#c62828", "#6a1b9a"]
+    figure = go.Figure(go.Bar(
+        x=[b.label for b in view.buckets], y=[money_float(b.balance) for b in view.buckets],
+        marker_color=colors[: len(view.buckets)],
+        text=[f"${b.balance:,.2f}<br>{b.invoices} invoices" for b in view.buckets], textposition="outside",
+        hovertemplate="%{x}: $%{y:,.2f}<extra></extra>",
+    ))
+    figure.update_yaxes(tickprefix="$", separatethousands=True, title="Open balance")
+    return _tidy(figure, 320)

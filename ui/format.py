@@ -1,0 +1,72 @@
+"""How numbers and dates look on screen: ``$12,345.67``, ``Tue 2026-12-01``."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from billing.calendar import weekday_date
+from billing.money import format_count, format_usd
+
+
+def usd(value: Decimal | None) -> str:
+    return "—" if value is None else format_usd(value)
+
+
+def signed_usd(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "") + format_usd(value)
+
+
+def day(value: date | None) -> str:
+    return "—" if value is None else weekday_date(value)
+
+
+def count(value: int | None) -> str:
+    return "—" if value is None else format_count(value)
+
+
+def days(value: int | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value} day" if abs(value) == 1 else f"{value} days"
+
+
+def money_float(value: Decimal) -> float:
+    """For chart axes only: plotly needs floats; every figure shown as text
+    still comes from the Decimal."""
+    return float(value)
+
+
+STATUS_LABELS = {
+    "paid_up": "Paid up",
+    "open": "Open",
+    "overdue": "Overdue",
+    "at_risk": "At risk",
+    "restricted": "Restricted",
+}
+
+_BADGE_COLORS = {"paid_up": "green", "open": "blue", "overdue": "yellow", "at_risk": "orange", "restricted": "red"}
+
+
+def status_badge(status: str) -> str:
+    """A coloured markdown badge, e.g. ``:red-badge[Restricted]``."""
+    return f":{_BADGE_COLORS[status]}-badge[{STATUS_LABELS[status]}]"
+
+STATUS_COLORS = {
+    "paid_up": "#2e7d32",
+    "open": "#1565c0",
+    "overdue": "#f9a825",
+    "at_risk": "#ef6c00",
+    "restricted": "#c62828",
+}
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|$<>:~"
+
+
+def md(text: object) -> str:
+    """Escape text for ``st.markdown``: names with ``*`` or ``[`` stay names,
+    and ``$`` stays a dollar sign instead of starting LaTeX."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
