@@ -1,30 +1,51 @@
 """The dialer billing dashboard: ``streamlit run app.py``.
 
-This file is the router: it prepares the database, draws the sidebar and
-hands over to the page picked in the navigation. Pages live in ``pages/``.
+This file is the router: it prepares the database, signs the person in,
+shows each role only its pages and hands over to the page picked. Pages live
+in ``pages/``; a page reached by URL that the role may not see says so
+(``ui.context.page_setup``), and the services check again.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from services.access import Permission
+from ui.auth import VIEWER_KEY, sign_out, signed_in_viewer
 from ui.context import bootstrap
 
 st.set_page_config(page_title="Dialer Billing", page_icon=":material/receipt_long:", layout="wide")
 
-PAGES = {
-    "Billing": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-        st.Page("pages/calendar.py", title="Cycle calendar", icon=":material/calendar_month:", url_path="calendar"),
-        st.Page("pages/invoices.py", title="Invoices", icon=":material/receipt_long:", url_path="invoices"),
-    ],
-    "Usage and collections": [
-        st.Page("pages/minute_bank.py", title="Minute bank", icon=":material/hourglass_bottom:", url_path="minute-bank"),
-        st.Page("pages/overdue.py", title="Overdue", icon=":material/warning:", url_path="overdue"),
-    ],
-}
+# (section, file, title, icon, url path, permission)
+PAGES = [
+    ("Billing", "pages/overview.py", "Overview", ":material/dashboard:", "overview", Permission.VIEW_OVERVIEW),
+    ("Billing", "pages/calendar.py", "Cycle calendar", ":material/calendar_month:", "calendar", Permission.VIEW_CALENDAR),
+    ("Billing", "pages/invoices.py", "Invoices", ":material/receipt_long:", "invoices", Permission.VIEW_INVOICES),
+    ("Usage and collections", "pages/minute_bank.py", "Minute bank", ":material/hourglass_bottom:", "minute-bank", Permission.VIEW_MINUTE_BANK),
+    ("Usage and collections", "pages/overdue.py", "Overdue", ":material/warning:", "overdue", Permission.VIEW_OVERDUE),
+    ("Administration", "pages/import_data.py", "Import data", ":material/upload_file:", "import", Permission.IMPORT),
+    ("Administration", "pages/audit_log.py", "Audit log", ":material/history:", "audit", Permission.VIEW_AUDIT),
+]
 
 bootstrap()
-page = st.navigation(PAGES)
-st.sidebar.markdown("**Dialer Billing**  \nInvoices, minute banks and collections")
+viewer = signed_in_viewer()
+st.session_state[VIEWER_KEY] = viewer
+
+sections: dict[str, list[st.Page]] = {}
+default_taken = False
+for section, path, title, icon, url_path, permission in PAGES:
+    allowed = viewer.can(permission)
+    is_default = allowed and not default_taken
+    default_taken = default_taken or is_default
+    sections.setdefault(section, []).append(st.Page(
+        path, title=title, icon=icon, url_path=None if is_default else url_path, default=is_default,
+        visibility="visible" if allowed else "hidden",
+    ))
+page = st.navigation({name: pages for name, pages in sections.items() if pages})
+
+with st.sidebar:
+    st.markdown(f"**{viewer.name}**  \n{viewer.role.label}" + (f" · {len(viewer.agencies)} agencies" if viewer.agencies is not None else ""))
+    if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+        sign_out()
+        st.rerun()
 page.run()

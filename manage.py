@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from billing import Cycle, parse_date
 from billing.scenario import invoice_to_json, statuses_to_json
+from db.errors import BillingError, FieldError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -143,6 +144,48 @@ def cmd_import(args: argparse.Namespace) -> None:
                             progress=None if args.quiet else _stderr_progress))
 
 
+def cmd_pdf(args: argparse.Namespace) -> None:
+    from services.access import SYSTEM
+    from services.clock import billing_today
+    from services.invoices import cycle_archive, invoice_pdf, invoice_view
+
+    output = Path(args.output)
+    if args.all:
+        name, data = cycle_archive(SYSTEM, args.cycle, progress=None if args.quiet else
+                                   lambda done, total: _stderr_progress(f"rendered {done} of {total}", done / total))
+    else:
+        if not args.agency:
+            raise FieldError("--agency", "name an agency, or use --all for the whole cycle")
+        name, data = invoice_pdf(invoice_view(SYSTEM, args.agency, args.cycle, args.as_of or billing_today()))
+    output.write_bytes(data)
+    _print_json({"file": str(output), "bytes": len(data), "suggested_name": name})
+
+
+def cmd_user(args: argparse.Namespace) -> None:
+    import getpass
+
+    from db import accounts
+    from db.engine import session_scope
+
+    with session_scope() as session:
+        if args.action == "add":
+            password = args.password
+            if password is None and not args.no_password:
+                password = getpass.getpass("Password (10+ characters): ")
+            account = accounts.add_account(session, email=args.email, name=args.name or args.email, role=args.role,
+                                           password=password, actor=args.actor)
+            _print_json({"email": account.email, "role": account.role, "password_set": bool(account.password_hash)})
+        elif args.action == "role":
+            account = accounts.set_role(session, email=args.email, role=args.role, actor=args.actor)
+            _print_json({"email": account.email, "role": account.role})
+        elif args.action == "password":
+            accounts.set_password(session, email=args.email, password=getpass.getpass("New password: "), actor=args.actor)
+            _print_json({"email": args.email, "password_set": True})
+        else:
+            added = accounts.assign_agencies(session, email=args.email, agency_ids=args.agencies, actor=args.actor)
+            _print_json({"email": args.email, "assigned": added})
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -152,6 +195,7 @@ def _safe_url(url: str) -> str:
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
+    "pdf": cmd_pdf, "user": cmd_user,
 }
 
 
@@ -198,11 +242,38 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--timezone", help="the zone of timestamps written without an offset, e.g. America/Chicago")
     importer.add_argument("--actor", default="manage.py")
     importer.add_argument("--quiet", action="store_true")
+
+    pdf = sub.add_parser("pdf", help="write an invoice PDF, or a zip of the whole cycle with --all")
+    pdf.add_argument("--cycle", required=True, type=_cycle)
+    target = pdf.add_mutually_exclusive_group(required=True)
+    target.add_argument("--agency")
+    target.add_argument("--all", action="store_true")
+    pdf.add_argument("-o", "--output", required=True)
+    pdf.add_argument("--as-of", type=_date, dest="as_of", help="payments up to this date (default: today)")
+    pdf.add_argument("--quiet", action="store_true")
+
+    user = sub.add_parser("user", help="dashboard accounts: add, role, assign, password")
+    actions = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    add = actions.add_parser("add", help="add an account (asks for the password)")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, choices=("finance", "account_manager", "ops"))
+    add.add_argument("--name")
+    add.add_argument("--password", help=argparse.SUPPRESS)  # for scripts and tests; prefer the prompt
+    add.add_argument("--no-password", action="store_true", help="an account that signs in through OIDC only")
+    role = actions.add_parser("role", help="change an account's role")
+    role.add_argument("email")
+    role.add_argument("role", choices=("finance", "account_manager", "ops"))
+    assign = actions.add_parser("assign", help="assign agencies to an account manager")
+    assign.add_argument("email")
+    assign.add_argument("agencies", nargs="+")
+    password = actions.add_parser("password", help="set a new password (asks for it)")
+    password.add_argument("email")
+    for sub_parser in (add, role, assign, password):
+        sub_parser.add_argument("--actor", default="manage.py")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from db.errors import BillingError
 
     args = build_parser().parse_args(argv)
     try:

@@ -16,10 +16,26 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from billing import AccessSpan as Span
-from billing import CallTotals, Contract, Cycle, Period, PeriodUsage, SignalMode, SignalPlan, User
+from billing import (
+    CallTotals,
+    Contract,
+    Cycle,
+    Period,
+    PeriodUsage,
+    SignalMode,
+    SignalPlan,
+    User,
+)
 from billing.seats import user_days
 
-from .models import AccessSpan, Agency, AgencyContract, Appointment, CallDay, DialingNumber
+from .models import (
+    AccessSpan,
+    Agency,
+    AgencyContract,
+    Appointment,
+    CallDay,
+    DialingNumber,
+)
 
 HISTORY_PERIODS = 2  # the engine uses the two most recent periods with user-days
 

@@ -28,7 +28,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from billing import CallTotals, Cycle, Invoice, InvoiceFacts, MinuteBankCarry, price_invoice
+from billing import (
+    CallTotals,
+    Cycle,
+    Invoice,
+    InvoiceFacts,
+    MinuteBankCarry,
+    price_invoice,
+)
 from billing.scenario import invoice_snapshot
 
 from . import audit

@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from .types import Money, Rate
@@ -267,3 +275,13 @@ class AccountAgency(SQLModel, table=True):
 
     email: str = Field(foreign_key="account.email", primary_key=True, max_length=200)
     agency_id: str = Field(foreign_key="agency.id", primary_key=True, max_length=40)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A wrong password, kept to rate-limit guessing (across app instances)."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=200, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)

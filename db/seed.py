@@ -30,13 +30,30 @@ from billing import Cycle
 from billing.calendar import DEFAULT_ZONE
 
 from . import demo_names as names
+from .accounts import add_account, assign_agencies
 from .calls import DayTotals, NewCall, add_calls, add_to_rollup
 from .engine import get_engine, session_scope
 from .invoicing import first_cycle, issue_cycle
 from .ledger import record_adjustment, record_payment
-from .models import AccessSpan, Agency, AgencyContract, Appointment, DialerUser, DialingNumber, Invoice
+from .models import (
+    AccessSpan,
+    Agency,
+    AgencyContract,
+    Appointment,
+    DialerUser,
+    DialingNumber,
+    Invoice,
+)
 
 SEED_ACTOR = "demo-seed"
+
+# (e-mail, name, role, password): the README lists them for signing in to the demo.
+DEMO_ACCOUNTS = (
+    ("finance@dialer-billing.example", "Fran Finance", "finance", "finance-demo-2026"),
+    ("ops@dialer-billing.example", "Oscar Ops", "ops", "ops-demo-2026"),
+    *((email, email.split("@")[0].replace(".", " ").title(), "account_manager", "manager-demo-2026")
+      for email in names.ACCOUNT_MANAGERS),
+)
 ZONE = ZoneInfo(DEFAULT_ZONE)
 Progress = Callable[[str, float], None]
 
@@ -234,6 +251,7 @@ def seed_database(options: SeedOptions, *, engine: Engine | None = None, progres
     report("payments", 0.9)
     with session_scope(engine) as session:
         summary.payments = _record_payments(session, agencies, rng, today)
+        _add_demo_accounts(session, agencies)
     report("done", 1.0)
     return summary
 
@@ -343,6 +361,15 @@ def _mark_idle_users(session: Session, agencies: list[_Agency], rng: random.Rand
                     update(DialerUser).where(DialerUser.agency_id == agency.row.id, DialerUser.user_id == user_id)
                     .values(last_call_on=end - timedelta(days=rng.randint(1, 10)))
                 )
+
+
+def _add_demo_accounts(session: Session, agencies: list[_Agency]) -> None:
+    """One account per role; each account manager gets their agencies."""
+    for email, name, role, password in DEMO_ACCOUNTS:
+        add_account(session, email=email, name=name, role=role, password=password, actor=SEED_ACTOR)
+        if role == "account_manager":
+            assign_agencies(session, email=email, agency_ids=[a.row.id for a in agencies if a.row.account_manager == email],
+                            actor=SEED_ACTOR)
 
 
 def _issue_past_cycles(engine: Engine, agencies: list[_Agency], today: date) -> int:

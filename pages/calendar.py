@@ -7,13 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from billing import CycleCalendar
+from services.access import Permission
 from services.cycles import current_cycle, ics_calendar
 from ui import cache
 from ui.calendar_view import month_grid_html
 from ui.context import empty_state, page_setup
 from ui.format import day, md
 
-today = page_setup("Cycle calendar")
+viewer, today = page_setup("Cycle calendar", Permission.VIEW_CALENDAR)
 cycle = current_cycle(today)
 calendars = [CycleCalendar.of(cycle), CycleCalendar.of(cycle.next())]
 st.caption(f"Today is {md(day(today))}. Cycle {cycle} is the next to be invoiced, on {md(day(cycle.invoice_date))}.")
@@ -41,10 +42,10 @@ with right:
 st.subheader("Housekeeping before the cutoff")
 st.caption("Reminders go out on the 18th and the 22nd: what each agency can still tidy up before its usage and "
            "configuration are final at the cutoff.")
-if not cache.agencies():
+if not cache.agencies(viewer):
     empty_state("No agencies yet.")
     st.stop()
-rows = cache.housekeeping(today, None)
+rows = cache.housekeeping(viewer, today)
 frame = pd.DataFrame({
     "Agency": [f"/invoices?agency={r.agency_id}" for r in rows],
     "Name": [r.name for r in rows],

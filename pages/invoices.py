@@ -12,14 +12,15 @@ import streamlit as st
 from billing import Cycle
 from db.errors import BillingError
 from services import cycles
+from services.access import Permission
 from services.invoices import cycle_archive, display_lines
 from services.issuing import issue_cycle_now
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
 from ui.format import count, day, md, money_float, signed_usd, usd
 
-today = page_setup("Invoices")
-agencies = cache.agencies()
+viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
+agencies = cache.agencies(viewer)
 if not agencies:
     empty_state("No agencies yet: there is nothing to invoice. Import agencies, contracts and users first.")
     st.stop()
@@ -51,7 +52,7 @@ st.query_params.update({"agency": agency_id, "cycle": cycle_text})
 cycle = Cycle.parse(cycle_text)
 
 try:
-    view = cache.invoice_view(agency_id, cycle_text, today)
+    view = cache.invoice_view(viewer, agency_id, cycle_text, today)
 except BillingError as error:
     st.warning(str(error), icon=":material/info:")
     view = None
@@ -101,7 +102,7 @@ if view is not None:
             )
     total_col, pdf_col = st.columns([3, 1])
     total_col.markdown(f"#### Total {md(usd(preview.total))}")
-    file_name, pdf = cache.invoice_pdf(agency_id, cycle_text, today)
+    file_name, pdf = cache.invoice_pdf(viewer, agency_id, cycle_text, today)
     pdf_col.download_button("Download PDF", data=pdf, file_name=file_name, mime="application/pdf",
                             icon=":material/picture_as_pdf:", type="primary", key="invoice_pdf")
 
@@ -166,7 +167,7 @@ if view is not None:
 
 st.divider()
 st.subheader(f"All agencies, cycle {cycle}")
-folio = cache.portfolio_for(cycle_text, None)
+folio = cache.portfolio_for(viewer, cycle_text)
 if not folio.rows:
     empty_state("No agency has an invoice in this cycle.")
 else:
@@ -199,7 +200,7 @@ else:
     with actions[0]:
         if st.button(f"Build the PDF archive of cycle {cycle}", icon=":material/folder_zip:", key="build_archive"):
             bar = st.progress(0.0, text="Rendering PDFs…")
-            name, archive = cycle_archive(cycle, progress=lambda done, total: bar.progress(done / total, text=f"Rendered {done} of {total} PDFs"))
+            name, archive = cycle_archive(viewer, cycle, progress=lambda done, total: bar.progress(done / total, text=f"Rendered {done} of {total} PDFs"))
             bar.empty()
             st.session_state["archive"] = (cycle_text, name, archive)
         ready = st.session_state.get("archive")
@@ -207,7 +208,7 @@ else:
             st.download_button(f"Download {ready[1]}", data=ready[2], file_name=ready[1], mime="application/zip",
                                icon=":material/download:", key="archive_download")
     with actions[1]:
-        if folio.pending and today > cycle.cutoff:
+        if folio.pending and today > cycle.cutoff and viewer.can(Permission.ISSUE):
             with st.popover(f"Issue cycle {cycle}: {len(folio.pending)} invoices, {usd(folio.pending_total)}",
                             icon=":material/send:"):
                 st.markdown(f"This freezes {len(folio.pending)} invoices totalling **{md(usd(folio.pending_total))}**. "
@@ -215,7 +216,7 @@ else:
                 if st.button("Issue now", type="primary", key="issue_now"):
                     bar = st.progress(0.0, text="Issuing…")
                     try:
-                        result = issue_cycle_now(cycle, actor="dashboard",
+                        result = issue_cycle_now(viewer, cycle,
                                                  progress=lambda done, total: bar.progress(done / total, text=f"Issued {done} of {total}"))
                     except BillingError as error:
                         st.error(str(error))

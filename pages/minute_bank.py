@@ -6,18 +6,19 @@ import pandas as pd
 import streamlit as st
 
 from db.errors import BillingError
+from services.access import Permission
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
 from ui.format import count, day, md
 
-today = page_setup("Minute bank")
-agencies = cache.agencies()
+viewer, today = page_setup("Minute bank", Permission.VIEW_MINUTE_BANK)
+agencies = cache.agencies(viewer)
 if not agencies:
     empty_state("No agencies yet, so no minute banks. Import agencies, users and calls first.")
     st.stop()
 
 names = {a.agency_id: a.name for a in agencies}
-runways = cache.runways(today, None)
+runways = cache.runways(viewer, today)
 if not runways:
     empty_state("No agency has a running period yet.")
     st.stop()
@@ -34,7 +35,7 @@ agency_id = st.selectbox("Agency", options, index=default, format_func=lambda a:
 st.query_params["agency"] = agency_id
 
 try:
-    detail = cache.bank_detail(agency_id, today)
+    detail = cache.bank_detail(viewer, agency_id, today)
 except BillingError as error:
     st.warning(str(error))
     detail = None

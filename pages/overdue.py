@@ -7,19 +7,20 @@ import pandas as pd
 import streamlit as st
 
 from db.errors import BillingError
+from services.access import Permission
 from services.overdue import open_invoice_numbers, overdue_csv, record_payment_from_form
 from ui import cache, charts
 from ui.context import empty_state, page_setup
 from ui.format import STATUS_LABELS, day, md, money_float, usd
 
-today = page_setup("Overdue")
-agencies = cache.agencies()
+viewer, today = page_setup("Overdue", Permission.VIEW_OVERDUE)
+agencies = cache.agencies(viewer)
 if not agencies:
     empty_state("No agencies yet, so nothing can be overdue.")
     st.stop()
 names = {a.agency_id: a.name for a in agencies}
 
-view = cache.overdue_view(today, None)
+view = cache.overdue_view(viewer, today)
 st.caption(f"As of {md(day(today))}. Access is restricted from 15 days past the due date; "
            "agencies are at risk within 5 days of their restriction date.")
 
@@ -58,6 +59,8 @@ else:
 st.download_button("Download CSV for ops", data=overdue_csv(view), file_name=f"overdue-{today.isoformat()}.csv",
                    mime="text/csv", icon=":material/download:", key="overdue_csv")
 
+if not viewer.can(Permission.RECORD_PAYMENT):
+    st.stop()
 st.divider()
 st.subheader("Record a payment")
 last = st.session_state.pop("payment_recorded", None)
@@ -71,15 +74,15 @@ with st.form("payment_form", clear_on_submit=False):
     amount = amount_col.text_input("Amount (USD)", placeholder="1234.56", key="pay_amount")
     paid_on = date_col.date_input("Received on", value=today, max_value=today, key="pay_date", format="YYYY-MM-DD")
     invoice_col, reference_col = st.columns(2)
-    invoice = invoice_col.selectbox("Apply to invoice", ["Oldest open first"] + open_invoice_numbers(agency_id, today), key="pay_invoice")
+    invoice = invoice_col.selectbox("Apply to invoice", ["Oldest open first"] + open_invoice_numbers(viewer, agency_id, today), key="pay_invoice")
     reference = reference_col.text_input("Reference", placeholder="ACH or check number", key="pay_reference",
                                          help="A payment submitted twice with the same reference is recorded once")
     submitted = st.form_submit_button("Record payment", type="primary")
 if submitted:
     try:
         outcome = record_payment_from_form(
-            agency_id=agency_id, amount=amount, paid_on=paid_on,
-            invoice_number=None if invoice == "Oldest open first" else invoice, reference=reference, actor="dashboard",
+            viewer, agency_id=agency_id, amount=amount, paid_on=paid_on,
+            invoice_number=None if invoice == "Oldest open first" else invoice, reference=reference,
         )
     except BillingError as error:
         st.error(f"Not recorded. {error}", icon=":material/error:")

@@ -7,19 +7,30 @@ import plotly.express as px
 import streamlit as st
 
 from billing import Status
+from services.access import Permission
 from ui import cache
 from ui.context import empty_state, page_setup
-from ui.format import STATUS_COLORS, STATUS_LABELS, count, day, days, md, money_float, status_badge, usd
+from ui.format import (
+    STATUS_COLORS,
+    STATUS_LABELS,
+    count,
+    day,
+    days,
+    md,
+    money_float,
+    status_badge,
+    usd,
+)
 
-today = page_setup("Overview")
+viewer, today = page_setup("Overview", Permission.VIEW_OVERVIEW)
 
-names = {a.agency_id: a.name for a in cache.agencies()}
+names = {a.agency_id: a.name for a in cache.agencies(viewer)}
 if not names:
     empty_state("No agencies yet. Import `agencies.csv` and the other files (see the README), "
                 "or run `python manage.py seed` for the demo portfolio.")
     st.stop()
 
-view = cache.overview(today, None)
+view = cache.overview(viewer, today)
 clock, folio = view.clock, view.portfolio
 cal = clock.calendar
 
@@ -39,9 +50,13 @@ else:
 c2.metric("Days to invoice date", days(max(0, clock.days_to_invoice)) if clock.days_to_invoice >= 0 else "Past",
           help=f"Invoices are issued on {day(cal.invoice_date)}")
 c3.metric("Next housekeeping reminder", day(clock.next_reminder))
-c4.metric(f"To be issued ({len(folio.pending)} agencies)", usd(folio.pending_total),
-          help="Preview totals of the invoices not issued yet for this cycle")
-st.page_link("pages/calendar.py", label="Cycle calendar and housekeeping", icon=":material/calendar_month:")
+if folio is not None:
+    c4.metric(f"To be issued ({len(folio.pending)} agencies)", usd(folio.pending_total),
+              help="Preview totals of the invoices not issued yet for this cycle")
+else:
+    c4.metric("Invoice date", day(cal.invoice_date))
+if viewer.can(Permission.VIEW_CALENDAR):
+    st.page_link("pages/calendar.py", label="Cycle calendar and housekeeping", icon=":material/calendar_month:")
 
 st.divider()
 counts = view.status_counts
@@ -49,18 +64,23 @@ s1, s2, s3, s4 = st.columns(4)
 s1.metric("Restricted", counts[Status.RESTRICTED], help="15 or more days overdue")
 s2.metric("At risk", counts[Status.AT_RISK], help="Overdue, within the warning window of the restriction date")
 s3.metric("Overdue", counts[Status.OVERDUE])
-dry = [r for r in cache.runways(today, None) if r.runs_dry_before_cutoff]
+dry = [r for r in cache.runways(viewer, today) if r.runs_dry_before_cutoff]
 s4.metric("Minute banks running dry", len(dry), help="Balance runs out before the period ends at the current burn rate")
 l1, l2, l3 = st.columns(3)
 l1.page_link("pages/overdue.py", label="Overdue and restrictions", icon=":material/warning:")
-l2.page_link("pages/invoices.py", label=f"Invoices of cycle {clock.cycle}", icon=":material/receipt_long:",
-             query_params={"cycle": str(clock.cycle)})
+if folio is not None:
+    l2.page_link("pages/invoices.py", label=f"Invoices of cycle {clock.cycle}", icon=":material/receipt_long:",
+                 query_params={"cycle": str(clock.cycle)})
 l3.page_link("pages/minute_bank.py", label="Minute banks", icon=":material/hourglass_bottom:")
 
 left, right = st.columns([3, 2])
 with left:
-    st.subheader(f"Invoices of cycle {clock.cycle}")
-    if folio.rows:
+    if folio is None:
+        st.subheader("Key dates")
+        st.markdown(f"Cutoff {md(day(cal.cutoff))} · invoice {md(day(cal.invoice_date))} · due {md(day(cal.due_date))} · "
+                    f"restriction {md(day(cal.restriction_date))}")
+    elif folio.rows:
+        st.subheader(f"Invoices of cycle {clock.cycle}")
         frame = pd.DataFrame({
             "Agency": [r.name for r in folio.rows],
             "Total": [money_float(r.total) for r in folio.rows],
@@ -75,6 +95,7 @@ with left:
         st.plotly_chart(chart, width="stretch", key="overview_totals")
         st.caption(f"Largest 15 of {count(len(folio.rows))} invoices · portfolio total {md(usd(folio.total))}")
     else:
+        st.subheader(f"Invoices of cycle {clock.cycle}")
         empty_state("No agency has an invoice in this cycle yet.")
 with right:
     st.subheader("Payment status")
@@ -96,7 +117,7 @@ with right:
     else:
         st.success("Nobody is at risk of restriction.", icon=":material/check_circle:")
 
-if folio.problems:
+if folio is not None and folio.problems:
     with st.expander(f"{len(folio.problems)} agencies cannot be priced"):
         for agency_id, problem in folio.problems.items():
             st.markdown(f"**{md(agency_id)}**: {md(problem)}")

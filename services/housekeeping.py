@@ -19,6 +19,8 @@ from db import facts as stored
 from db.engine import session_scope
 from db.models import AccessSpan, DialerUser
 
+from .access import Permission, Viewer
+
 IDLE_DAYS = 30
 
 
@@ -37,8 +39,10 @@ class Housekeeping:
         return max(0, self.minimum_users - self.active_users)
 
 
-def housekeeping(today: date, agency_ids: list[str] | None = None) -> list[Housekeeping]:
+def housekeeping(viewer: Viewer, today: date) -> list[Housekeeping]:
     """One row per agency for the cycle whose period runs on ``today``."""
+    viewer.require(Permission.VIEW_CALENDAR)
+    agency_ids = viewer.scope
     cycle = Cycle.containing(today)
     period = cycle.closed_period
     idle_before = today - timedelta(days=IDLE_DAYS)

@@ -18,6 +18,8 @@ from db.invoicing import CyclePreview, live_facts, preview_cycle, preview_invoic
 from db.ledger import agency_statuses
 from db.models import Agency, Payment
 
+from .access import Permission, Viewer
+
 ZERO = Decimal("0.00")
 
 
@@ -127,7 +129,9 @@ def _seat_bars(users: tuple[User, ...], period: Period, steps: tuple[SeatStep, .
     return tuple(bars)
 
 
-def invoice_view(agency_id: str, cycle: Cycle, as_of: date) -> InvoiceView:
+def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date) -> InvoiceView:
+    viewer.require(Permission.VIEW_INVOICES)
+    viewer.require_agency(agency_id)
     with session_scope() as session:
         agency = session.get(Agency, agency_id)
         if agency is None:
@@ -180,9 +184,11 @@ def invoice_pdf(view: InvoiceView) -> tuple[str, bytes]:
     return pdf_file_name(document), render_invoice_pdf(document)
 
 
-def cycle_archive(cycle: Cycle, agency_ids: list[str] | None = None,
+def cycle_archive(viewer: Viewer, cycle: Cycle,
                   progress: Callable[[int, int], None] | None = None) -> tuple[str, bytes]:
     """A zip of every agency's PDF for ``cycle`` (issued or preview)."""
+    viewer.require(Permission.VIEW_INVOICES)
+    agency_ids = viewer.scope
     from reports.invoice_pdf import pdf_file_name, render_cycle_archive
 
     with session_scope() as session:

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from billing import Cycle
 from db.invoicing import IssueResult, issue_cycle
 
+from .access import Permission, Viewer
 from .clock import billing_today
 
 
-def issue_cycle_now(cycle: Cycle, *, actor: str, progress: Callable[[int, int], None] | None = None) -> IssueResult:
+def issue_cycle_now(viewer: Viewer, cycle: Cycle, *, progress: Callable[[int, int], None] | None = None) -> IssueResult:
     """Issue every not-yet-issued invoice of ``cycle`` (idempotent)."""
-    return issue_cycle(cycle, actor=actor, today=billing_today(), progress=progress)
+    viewer.require(Permission.ISSUE)
+    return issue_cycle(cycle, actor=viewer.email, today=billing_today(), progress=progress)

@@ -22,6 +22,8 @@ from db.errors import NotFound
 from db.invoicing import CyclePreview, preview_cycle
 from db.models import Agency, CallDay
 
+from .access import Permission, Viewer
+
 BURN_WINDOW_DAYS = 7
 
 
@@ -97,8 +99,10 @@ def _burn_window(today: date) -> tuple[date, date]:
     return end - timedelta(days=BURN_WINDOW_DAYS - 1), end
 
 
-def runways(today: date, agency_ids: list[str] | None = None) -> list[BankRunway]:
+def runways(viewer: Viewer, today: date) -> list[BankRunway]:
     """Every agency's bank in the running period, those running dry first."""
+    viewer.require(Permission.VIEW_MINUTE_BANK)
+    agency_ids = viewer.scope
     cycle = Cycle.containing(today)
     start, end = _burn_window(today)
     with session_scope() as session:
@@ -116,7 +120,9 @@ def runways(today: date, agency_ids: list[str] | None = None) -> list[BankRunway
     return sorted(result, key=lambda r: (not r.runs_dry_before_cutoff, r.runway_days if r.runway_days is not None else 10**9, r.name))
 
 
-def bank_detail(agency_id: str, today: date) -> BankDetail:
+def bank_detail(viewer: Viewer, agency_id: str, today: date) -> BankDetail:
+    viewer.require(Permission.VIEW_MINUTE_BANK)
+    viewer.require_agency(agency_id)
     cycle = Cycle.containing(today)
     period = cycle.closed_period
     with session_scope() as session:
@@ -149,4 +155,6 @@ def bank_detail(agency_id: str, today: date) -> BankDetail:
         (day, int(balance - burn * (day - today).days)) for day in period.dates() if day >= today
     )
     line = next((l for l in preview.snapshot["lines"] if l["code"] == "PRE_BILLED_MINUTES"), None)
+    if not viewer.can(Permission.VIEW_INVOICES):
+        line = None  # the replenishment's dollar amount is an invoice amount
     return BankDetail(runway, tuple(days), projection, line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,6 +14,8 @@ from billing import AgencyStatus, Status
 from db import facts as stored
 from db.engine import session_scope
 from db.ledger import PaymentOutcome, agency_statuses, record_payment
+
+from .access import Permission, Viewer
 
 ZERO = Decimal("0.00")
 
@@ -64,7 +67,9 @@ def _bucket_of(days: int) -> str:
     raise AssertionError(days)
 
 
-def overdue_view(as_of: date, agency_ids: list[str] | None = None) -> OverdueView:
+def overdue_view(viewer: Viewer, as_of: date) -> OverdueView:
+    viewer.require(Permission.VIEW_OVERDUE)
+    agency_ids = viewer.scope
     with session_scope() as session:
         agencies = {a.id: a for a in stored.agencies(session, agency_ids)}
         statuses = tuple(agency_statuses(session, as_of, agency_ids))
@@ -117,18 +122,31 @@ def overdue_csv(view: OverdueView) -> bytes:
     return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read the accents right
 
 
-def open_invoice_numbers(agency_id: str, as_of: date) -> list[str]:
+def open_invoice_numbers(viewer: Viewer, agency_id: str, as_of: date) -> list[str]:
+    viewer.require(Permission.VIEW_OVERDUE)
+    viewer.require_agency(agency_id)
     with session_scope() as session:
         found = agency_statuses(session, as_of, [agency_id])
     return [o.invoice.number for o in found[0].open_invoices if not o.invoice.number.startswith("ADJ-")] if found else []
 
 
+_GROUPED_AMOUNT = re.compile(r"\$?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|\$?[0-9]+(\.[0-9]+)?")
+
+
 def record_payment_from_form(
-    *, agency_id: str, amount: str, paid_on: date, invoice_number: str | None, reference: str | None, actor: str
+    viewer: Viewer, *, agency_id: str, amount: str, paid_on: date, invoice_number: str | None, reference: str | None,
 ) -> PaymentOutcome:
-    """The payment form's action: validation errors name the field."""
+    """The payment form's action: validation errors name the field.
+
+    People type ``$1,234.50``; a dollar sign and well-placed thousands
+    separators are accepted, anything else goes to validation as typed.
+    """
+    viewer.require(Permission.RECORD_PAYMENT)
+    text = amount.strip()
+    if _GROUPED_AMOUNT.fullmatch(text):
+        text = text.replace(",", "").removeprefix("$")
     with session_scope() as session:
         return record_payment(
-            session, agency_id=agency_id, amount=amount.strip().replace(",", "").removeprefix("$"),
-            paid_on=paid_on, actor=actor, invoice_number=invoice_number or None, reference=reference,
+            session, agency_id=agency_id, amount=text, paid_on=paid_on, actor=viewer.email,
+            invoice_number=invoice_number or None, reference=reference,
         )

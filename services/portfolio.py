@@ -16,7 +16,8 @@ from db.engine import session_scope
 from db.invoicing import CyclePreviews, preview_cycle
 from db.ledger import agency_statuses
 
-from .cycles import CycleClock, current_cycle, cycle_clock
+from .access import Permission, Viewer
+from .cycles import CycleClock, cycle_clock
 
 ZERO = Decimal("0.00")
 
@@ -75,9 +76,10 @@ class Portfolio:
         return sum((r.total for r in self.pending), ZERO)
 
 
-def agencies() -> list[AgencySummary]:
+def agencies(viewer: Viewer) -> list[AgencySummary]:
+    """The agencies this viewer may see."""
     with session_scope() as session:
-        return [AgencySummary(a.id, a.name, a.onboarded_on, a.account_manager) for a in stored.agencies(session)]
+        return [AgencySummary(a.id, a.name, a.onboarded_on, a.account_manager) for a in stored.agencies(session, viewer.scope)]
 
 
 def _rows(current: CyclePreviews, previous: CyclePreviews, managers: dict[str, str | None]) -> tuple[PortfolioRow, ...]:
@@ -99,9 +101,11 @@ def _rows(current: CyclePreviews, previous: CyclePreviews, managers: dict[str, s
     return tuple(rows)
 
 
-def portfolio(cycle: Cycle, agency_ids: list[str] | None = None) -> Portfolio:
+def portfolio(viewer: Viewer, cycle: Cycle) -> Portfolio:
     """Every agency's invoice for ``cycle`` (issued or preview) with the
     previous cycle's total beside it."""
+    viewer.require(Permission.VIEW_INVOICES)
+    agency_ids = viewer.scope
     with session_scope() as session:
         managers = {a.id: a.account_manager for a in stored.agencies(session, agency_ids)}
         current = preview_cycle(session, cycle, agency_ids)
@@ -113,7 +117,7 @@ def portfolio(cycle: Cycle, agency_ids: list[str] | None = None) -> Portfolio:
 @dataclass(frozen=True)
 class Overview:
     clock: CycleClock
-    portfolio: Portfolio
+    portfolio: Portfolio | None  # None for viewers who may not see invoice amounts
     statuses: tuple[AgencyStatus, ...]
     unissued_earlier: dict[str, int] = field(default_factory=dict)  # cycle -> agencies not issued
 
@@ -128,15 +132,14 @@ class Overview:
         return counts
 
 
-def overview(today: date, agency_ids: list[str] | None = None) -> Overview:
+def overview(viewer: Viewer, today: date) -> Overview:
+    viewer.require(Permission.VIEW_OVERVIEW)
     clock = cycle_clock(today)
-    current = portfolio(clock.cycle, agency_ids)
+    current = portfolio(viewer, clock.cycle) if viewer.can(Permission.VIEW_INVOICES) else None
     with session_scope() as session:
-        statuses = tuple(agency_statuses(session, today, agency_ids))
+        statuses = tuple(agency_statuses(session, today, viewer.scope))
     earlier = clock.cycle.previous()
-    unissued = {str(earlier): current.previous_pending} if current.previous_pending and today > earlier.invoice_date else {}
+    unissued = {}
+    if current is not None and current.previous_pending and today > earlier.invoice_date:
+        unissued = {str(earlier): current.previous_pending}
     return Overview(clock, current, statuses, unissued)
-
-
-def default_cycle(today: date) -> Cycle:
-    return current_cycle(today)

@@ -1,5 +1,9 @@
 """Cached service calls. Every page reads through here, and every write
-(payment, issue, import) calls :func:`clear` so the next render is fresh."""
+(payment, issue, import) calls :func:`clear` so the next render is fresh.
+
+The viewer is part of every cache key: what one role may see is never served
+to another from the cache.
+"""
 
 from __future__ import annotations
 
@@ -10,53 +14,54 @@ import streamlit as st
 from billing import Cycle
 from services import housekeeping as housekeeping_service
 from services import invoices, minute_bank, overdue, portfolio
+from services.access import Viewer
 
 TTL = 60
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def agencies() -> list[portfolio.AgencySummary]:
-    return portfolio.agencies()
+def agencies(viewer: Viewer) -> list[portfolio.AgencySummary]:
+    return portfolio.agencies(viewer)
 
 
 @st.cache_data(ttl=TTL, show_spinner="Pricing the portfolio…")
-def portfolio_for(cycle: str, scope: tuple[str, ...] | None) -> portfolio.Portfolio:
-    return portfolio.portfolio(Cycle.parse(cycle), list(scope) if scope is not None else None)
+def portfolio_for(viewer: Viewer, cycle: str) -> portfolio.Portfolio:
+    return portfolio.portfolio(viewer, Cycle.parse(cycle))
 
 
 @st.cache_data(ttl=TTL, show_spinner="Loading the overview…")
-def overview(today: date, scope: tuple[str, ...] | None) -> portfolio.Overview:
-    return portfolio.overview(today, list(scope) if scope is not None else None)
+def overview(viewer: Viewer, today: date) -> portfolio.Overview:
+    return portfolio.overview(viewer, today)
 
 
 @st.cache_data(ttl=TTL, show_spinner="Pricing the invoice…")
-def invoice_view(agency_id: str, cycle: str, as_of: date) -> invoices.InvoiceView:
-    return invoices.invoice_view(agency_id, Cycle.parse(cycle), as_of)
+def invoice_view(viewer: Viewer, agency_id: str, cycle: str, as_of: date) -> invoices.InvoiceView:
+    return invoices.invoice_view(viewer, agency_id, Cycle.parse(cycle), as_of)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def invoice_pdf(agency_id: str, cycle: str, as_of: date) -> tuple[str, bytes]:
-    return invoices.invoice_pdf(invoice_view(agency_id, cycle, as_of))
+def invoice_pdf(viewer: Viewer, agency_id: str, cycle: str, as_of: date) -> tuple[str, bytes]:
+    return invoices.invoice_pdf(invoice_view(viewer, agency_id, cycle, as_of))
 
 
 @st.cache_data(ttl=TTL, show_spinner="Reading the minute banks…")
-def runways(today: date, scope: tuple[str, ...] | None) -> list[minute_bank.BankRunway]:
-    return minute_bank.runways(today, list(scope) if scope is not None else None)
+def runways(viewer: Viewer, today: date) -> list[minute_bank.BankRunway]:
+    return minute_bank.runways(viewer, today)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def bank_detail(agency_id: str, today: date) -> minute_bank.BankDetail:
-    return minute_bank.bank_detail(agency_id, today)
+def bank_detail(viewer: Viewer, agency_id: str, today: date) -> minute_bank.BankDetail:
+    return minute_bank.bank_detail(viewer, agency_id, today)
 
 
 @st.cache_data(ttl=TTL, show_spinner="Computing statuses…")
-def overdue_view(as_of: date, scope: tuple[str, ...] | None) -> overdue.OverdueView:
-    return overdue.overdue_view(as_of, list(scope) if scope is not None else None)
+def overdue_view(viewer: Viewer, as_of: date) -> overdue.OverdueView:
+    return overdue.overdue_view(viewer, as_of)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def housekeeping(today: date, scope: tuple[str, ...] | None) -> list[housekeeping_service.Housekeeping]:
-    return housekeeping_service.housekeeping(today, list(scope) if scope is not None else None)
+def housekeeping(viewer: Viewer, today: date) -> list[housekeeping_service.Housekeeping]:
+    return housekeeping_service.housekeeping(viewer, today)
 
 
 def clear() -> None:

@@ -7,8 +7,10 @@ from datetime import date
 
 import streamlit as st
 
+from services.access import Permission, Viewer
 from services.clock import billing_today
 from services.setup import database_is_empty, ensure_database, seed_demo
+from ui.auth import current_viewer
 
 
 @st.cache_resource(show_spinner=False)
@@ -72,9 +74,14 @@ def ensure_router() -> None:
         st.rerun()
 
 
-def page_setup(title: str) -> date:
-    """The first line of every page: router check, as-of date, title."""
+def page_setup(title: str, permission: Permission) -> tuple[Viewer, date]:
+    """The first line of every page: router check, access check, as-of
+    date, title. A role that may not see the page is told so, and nothing
+    else is drawn."""
     ensure_router()
-    today = as_of()
+    viewer = current_viewer()
     st.title(title)
-    return today
+    if not viewer.can(permission):
+        st.error(f"Your role ({viewer.role.label}) does not have access to this page.", icon=":material/block:")
+        st.stop()
+    return viewer, as_of()

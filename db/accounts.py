@@ -1,0 +1,123 @@
+"""Dashboard accounts: roles, assignments and password checks.
+
+Passwords are hashed with bcrypt and never logged. Wrong passwords are
+remembered in ``login_failure`` so guessing is rate-limited across every app
+instance sharing the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+import bcrypt
+from sqlalchemy import delete, func, select
+from sqlmodel import Session
+
+from . import audit
+from .errors import FieldError, NotFound
+from .models import Account, AccountAgency, Agency, LoginFailure, utcnow
+
+ROLES = ("finance", "account_manager", "ops")
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+# A real hash of a random string: checking it costs what a real check costs,
+# so an unknown e-mail cannot be told apart from a wrong password by timing.
+_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt()).decode()
+
+
+class TooManyAttempts(FieldError):
+    pass
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def _normal(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise FieldError("email", f"not an e-mail address: {email!r}")
+    return email
+
+
+def add_account(session: Session, *, email: str, name: str, role: str, password: str | None, actor: str) -> Account:
+    email = _normal(email)
+    if role not in ROLES:
+        raise FieldError("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+    if session.get(Account, email) is not None:
+        raise FieldError("email", f"{email} already has an account")
+    account = Account(email=email, name=name.strip() or email, role=role,
+                      password_hash=hash_password(password) if password else None)
+    session.add(account)
+    session.flush()
+    audit.record(session, actor=actor, action="add_account", subject=email, role=role)
+    return account
+
+
+def set_role(session: Session, *, email: str, role: str, actor: str) -> Account:
+    account = get_account(session, email)
+    if role not in ROLES:
+        raise FieldError("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+    before = account.role
+    account.role = role
+    session.add(account)
+    audit.record(session, actor=actor, action="change_role", subject=account.email, before=before, after=role)
+    return account
+
+
+def set_password(session: Session, *, email: str, password: str, actor: str) -> None:
+    account = get_account(session, email)
+    account.password_hash = hash_password(password)
+    session.add(account)
+    audit.record(session, actor=actor, action="set_password", subject=account.email)
+
+
+def assign_agencies(session: Session, *, email: str, agency_ids: Iterable[str], actor: str) -> list[str]:
+    account = get_account(session, email)
+    added = []
+    for agency_id in agency_ids:
+        if session.get(Agency, agency_id) is None:
+            raise FieldError("agency", f"no agency {agency_id!r}")
+        if session.get(AccountAgency, (account.email, agency_id)) is None:
+            session.add(AccountAgency(email=account.email, agency_id=agency_id))
+            added.append(agency_id)
+    audit.record(session, actor=actor, action="assign_agencies", subject=account.email, added=added)
+    return added
+
+
+def get_account(session: Session, email: str) -> Account:
+    account = session.get(Account, _normal(email))
+    if account is None:
+        raise NotFound(f"no account {email.strip()!r}")
+    return account
+
+
+def assigned_agencies(session: Session, email: str) -> frozenset[str]:
+    return frozenset(session.scalars(select(AccountAgency.agency_id).where(AccountAgency.email == _normal(email))))
+
+
+def check_password(session: Session, *, email: str, password: str) -> Account | None:
+    """The account if the password is right; ``None`` (and a remembered
+    failure, once the caller commits) if not.
+
+    After ``MAX_FAILURES`` wrong passwords within ``LOCKOUT``, every attempt
+    is refused until the window has passed, right password or not.
+    """
+    email = email.strip().lower()
+    since = utcnow() - LOCKOUT
+    failures = session.scalar(
+        select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.at >= since)
+    ) or 0
+    if failures >= MAX_FAILURES:
+        raise TooManyAttempts("password", "too many wrong passwords; try again in 15 minutes")
+    account = session.get(Account, email)
+    stored = account.password_hash if account and account.password_hash else _DUMMY_HASH
+    if bcrypt.checkpw(password.encode(), stored.encode()) and account is not None and account.password_hash:
+        session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+        return account
+    session.add(LoginFailure(email=email))
+    return None

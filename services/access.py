@@ -1,0 +1,92 @@
+"""Who may see and do what. Checked here, in the service layer, so that no
+page can leak data by forgetting a check; the navigation only mirrors it.
+
+- **finance**: everything; the only role that issues, records payments or
+  adjustments, imports, edits contracts and reads the audit log.
+- **account manager**: only the agencies assigned to them; read-only.
+- **ops**: overdue, restrictions and minute banks across all agencies;
+  read-only; no invoice amounts beyond balances due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from db.errors import BillingError
+
+
+class Role(str, Enum):
+    FINANCE = "finance"
+    ACCOUNT_MANAGER = "account_manager"
+    OPS = "ops"
+
+    @property
+    def label(self) -> str:
+        return {"finance": "Finance", "account_manager": "Account manager", "ops": "Ops"}[self.value]
+
+
+class Permission(str, Enum):
+    VIEW_OVERVIEW = "view_overview"
+    VIEW_CALENDAR = "view_calendar"
+    VIEW_INVOICES = "view_invoices"  # invoice lines and amounts, PDFs
+    VIEW_MINUTE_BANK = "view_minute_bank"
+    VIEW_OVERDUE = "view_overdue"
+    ISSUE = "issue"
+    RECORD_PAYMENT = "record_payment"
+    RECORD_ADJUSTMENT = "record_adjustment"
+    IMPORT = "import"
+    EDIT_CONTRACTS = "edit_contracts"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_ACCOUNTS = "manage_accounts"
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.FINANCE: frozenset(Permission),
+    Role.ACCOUNT_MANAGER: frozenset({
+        Permission.VIEW_OVERVIEW, Permission.VIEW_CALENDAR, Permission.VIEW_INVOICES,
+        Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE,
+    }),
+    Role.OPS: frozenset({Permission.VIEW_OVERVIEW, Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE}),
+}
+
+
+class AccessDenied(BillingError):
+    """The signed-in person may not see or do this."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person, as the services see them."""
+
+    email: str
+    name: str
+    role: Role
+    agencies: frozenset[str] | None = None  # None: every agency
+
+    def can(self, permission: Permission) -> bool:
+        return permission in GRANTS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise AccessDenied(f"{self.role.label} accounts cannot {permission.value.replace('_', ' ')}")
+
+    def may_see_agency(self, agency_id: str) -> bool:
+        return self.agencies is None or agency_id in self.agencies
+
+    def require_agency(self, agency_id: str) -> None:
+        if not self.may_see_agency(agency_id):
+            raise AccessDenied(f"agency {agency_id} is not assigned to {self.email}")
+
+    @property
+    def scope(self) -> list[str] | None:
+        """Agency ids this viewer may see, for queries (None: all)."""
+        return None if self.agencies is None else sorted(self.agencies)
+
+    def only_visible(self, agency_ids: Iterable[str]) -> list[str]:
+        return [a for a in agency_ids if self.may_see_agency(a)]
+
+
+SYSTEM = Viewer("system", "System", Role.FINANCE)
+"""For the command line and schedulers, which run with the operator's rights."""

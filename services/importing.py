@@ -1,0 +1,23 @@
+"""CSV imports from the dashboard (finance only)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from .access import Permission, Viewer
+
+IMPORT_KINDS = ("agencies", "contracts", "users", "calls", "numbers", "appointments", "payments")
+
+
+def import_upload(
+    viewer: Viewer, kind: str, data: bytes, file_name: str, *, timezone: str | None,
+    progress: Callable[[str, float], None] | None = None,
+) -> dict[str, Any]:
+    viewer.require(Permission.IMPORT)
+    from db.imports.command import import_file
+
+    stream = io.BytesIO(data)
+    stream.name = file_name  # type: ignore[attr-defined]
+    return import_file(kind, stream, timezone=timezone, actor=viewer.email, progress=progress)
