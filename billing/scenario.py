@@ -82,8 +82,15 @@ class _Node:
         return [_Node(v, self._child_path(i)) for i, v in enumerate(self.value)]
 
     def text(self) -> str:
+        """An identifier: a string with something in it."""
         if not isinstance(self.value, str) or not self.value.strip():
             raise self.fail(f"must be a non-empty string, got {_kind(self.value)}")
+        return self.value
+
+    def string(self) -> str:
+        """Free text (a name): any string, even empty."""
+        if not isinstance(self.value, str):
+            raise self.fail(f"must be a string, got {_kind(self.value)}")
         return self.value
 
     def count(self, *, allow_negative: bool = False, minimum: int = 0) -> int:
@@ -218,7 +225,7 @@ def _call_totals(node: _Node, closed: Period) -> CallTotals:
     minutes = seconds = calls = 0
     for item in node.items():
         item.obj()
-        item.get("user").text()
+        item.get("user").string()
         day = item.get("date").date()
         duration = item.get("duration_seconds").count()
         transcribed = item.get("transcribed_seconds").count()
@@ -248,7 +255,7 @@ def _appointments(node: _Node, closed: Period) -> tuple[int, int]:
     completed = not_billed = 0
     for item in node.items():
         item.obj()
-        item.get("id").text()
+        item.get("id").string()
         day = item.get("date").date()
         status_node = item.get("status")
         if status_node.value not in APPOINTMENT_STATUSES:
@@ -271,7 +278,7 @@ def facts_from_scenario(document: Any) -> InvoiceFacts:
     completed, not_billed = _appointments(root.get("appointments"), closed)
     return InvoiceFacts(
         agency_id=agency.get("id").text(),
-        agency_name=agency.get("name").text(),
+        agency_name=agency.get("name").string(),
         cycle=cycle,
         onboarded_on=root.get("onboarded_on").date(),
         contract=_contract(root.get("contract")),
