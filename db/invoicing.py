@@ -274,7 +274,7 @@ def invoice_number(cycle: Cycle, sequence: int) -> str:
     return f"INV-{cycle}-{sequence:04d}"
 
 
-def _freeze(session: Session, preview: CyclePreview, number: str, actor: str) -> None:
+def _freeze(session: Session, preview: CyclePreview, number: str, actor: str, issued_at: datetime | None) -> None:
     snapshot_text = canonical_json(preview.snapshot)
     cal = preview.cycle
     row = IssuedInvoice(
@@ -294,6 +294,8 @@ def _freeze(session: Session, preview: CyclePreview, number: str, actor: str) ->
         content_hash=content_hash(number, snapshot_text),
         issued_by=actor,
     )
+    if issued_at is not None:
+        row.issued_at = issued_at
     session.add(row)
     session.flush()
     for position, line in enumerate(preview.snapshot["lines"], start=1):
@@ -313,7 +315,7 @@ def _freeze(session: Session, preview: CyclePreview, number: str, actor: str) ->
 
 def _issue_once(
     session: Session, cycle: Cycle, actor: str, agency_ids: Sequence[str] | None,
-    progress: Callable[[int, int], None] | None,
+    progress: Callable[[int, int], None] | None, issued_at: datetime | None,
 ) -> IssueResult:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(ISSUE_LOCK_KEY)))
@@ -333,7 +335,7 @@ def _issue_once(
         else:
             number = invoice_number(cycle, sequence)
             sequence += 1
-            _freeze(session, preview, number, actor)
+            _freeze(session, preview, number, actor, issued_at)
             result.issued.append((preview.agency_id, number, preview.total))
         if progress:
             progress(done, len(todo))
@@ -353,8 +355,11 @@ def issue_cycle(
     agency_ids: Sequence[str] | None = None,
     engine: Engine | None = None,
     progress: Callable[[int, int], None] | None = None,
+    issued_at: datetime | None = None,
 ) -> IssueResult:
     """Issue ``cycle`` for every agency not issued yet, in one transaction.
+
+    ``issued_at`` defaults to now; the demo seed back-dates its history.
 
     Refused before the cutoff has passed: usage is final only then. Issuing
     twice changes nothing; a concurrent issuer loses on the unique
@@ -369,7 +374,7 @@ def issue_cycle(
     for attempt in range(ISSUE_ATTEMPTS):
         try:
             with session_scope(engine) as session:
-                return _issue_once(session, cycle, actor, agency_ids, progress)
+                return _issue_once(session, cycle, actor, agency_ids, progress, issued_at)
         except (IntegrityError, OperationalError):
             if attempt == ISSUE_ATTEMPTS - 1:
                 raise

@@ -382,7 +382,8 @@ def _issue_past_cycles(engine: Engine, agencies: list[_Agency], today: date) -> 
     last = Cycle.invoiced_on_or_before(today - timedelta(days=1))
     issued, cycle = 0, first
     while cycle <= last:
-        issued += len(issue_cycle(cycle, actor=SEED_ACTOR, today=cycle.invoice_date, engine=engine).issued)
+        morning = datetime.combine(cycle.invoice_date, time(6, 0), ZONE)
+        issued += len(issue_cycle(cycle, actor=SEED_ACTOR, today=cycle.invoice_date, engine=engine, issued_at=morning).issued)
         cycle = cycle.next()
     return issued
 
