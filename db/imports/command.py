@@ -1,0 +1,214 @@
+"""Import one CSV file of docs/IMPORT_FORMAT.md: validated, all or nothing.
+
+:func:`import_file` is what ``manage.py import`` and the dashboard's Import
+page call. In ONE transaction it
+
+1. reads the whole file (streaming, chunk by chunk) and checks every row:
+   its cells, the keys within the file, and against what is stored (unknown
+   agencies and users, overlapping access spans, a key already stored with
+   different values, …);
+2. if there was any problem, rolls back and raises :class:`ImportRejected`
+   (a :class:`~db.errors.BillingError`) listing the first 50: nothing at all
+   is written;
+3. otherwise reads the file again and writes the rows that are new, keeping
+   the ``call_day`` rollup in step, adds one audit event and commits.
+
+Re-importing a file adds nothing: a row whose key is stored with the same
+values is counted as ``unchanged``; with other values it is a problem (never
+silently overwritten). Facts that fall in a cycle already issued for their
+agency are stored (they are facts), but issued invoices never change: the
+summary's ``warnings`` say so, per agency and cycle.
+
+Writers wait for each other: on SQLite the transaction starts with
+``BEGIN IMMEDIATE`` (one writer at a time, and the checks see exactly what
+the writes will be checked against); on PostgreSQL imports take an advisory
+lock, and the unique keys stop anything that races them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from .. import audit
+from ..engine import get_engine
+from ..errors import BillingError
+from .agencies import AgenciesImporter, ContractsImporter
+from .base import Context, Importer, IssuedCycles
+from .calls import CallsImporter
+from .cells import Timestamps
+from .facts import AppointmentsImporter, NumbersImporter, PaymentsImporter
+from .problems import ImportRejected, ProblemList
+from .source import CsvFile, opened, source_name
+from .users import UsersImporter
+
+Progress = Callable[[str, float], None]
+
+IMPORTERS: dict[str, type[Importer]] = {
+    "agencies": AgenciesImporter,
+    "contracts": ContractsImporter,
+    "users": UsersImporter,
+    "calls": CallsImporter,
+    "numbers": NumbersImporter,
+    "appointments": AppointmentsImporter,
+    "payments": PaymentsImporter,
+}
+KINDS = tuple(IMPORTERS)  # the order to import them in
+IMPORT_LOCK_KEY = 7243003  # pg_advisory_xact_lock: one import at a time
+PROGRESS_EVERY = 50_000  # rows
+
+
+def import_file(
+    kind: str,
+    source: str | Any | IO[bytes],
+    *,
+    timezone: str | None = None,
+    actor: str,
+    progress: Progress | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """Import ``source`` (a path, or a binary stream such as an upload) as ``kind``.
+
+    ``timezone`` names the zone of timestamps written without an offset
+    (otherwise they are refused). Returns the summary: ``kind``, ``file``,
+    ``rows`` (data rows), ``inserted``, ``unchanged`` (already stored
+    identically), ``seconds``, ``rows_per_second``, ``warnings`` and
+    ``billing_zone``. Raises :class:`ImportRejected` (nothing imported) when
+    the file has problems; row numbers in it count data rows from 1, the
+    header being row 0.
+    """
+    from services.clock import billing_zone  # the configured zone (BILLING_TIMEZONE)
+
+    began = time.perf_counter()
+    importer_class = IMPORTERS.get(kind)
+    if importer_class is None:
+        raise BillingError(f"unknown kind of file {kind!r}; one of {', '.join(KINDS)}")
+    zone = billing_zone()
+    timestamps = Timestamps(zone, timezone)  # refuses an unknown zone name
+    report = progress or (lambda message, fraction: None)
+    name = source_name(source, kind)
+    problems = ProblemList(name)
+    engine = engine or get_engine()
+
+    with opened(source) as binary:
+        csv_file = CsvFile(binary, importer_class.columns, problems)
+        if not csv_file.check_header():
+            raise problems.rejection()
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                _begin(session)
+                context = Context(name, problems, timestamps, session, IssuedCycles(session), actor)
+                importer = importer_class(context)
+                rows = _validate(importer, csv_file, name, report)
+                problems.raise_if_any()
+                inserted = _write(importer, csv_file, name, rows, report)
+                summary = {
+                    "kind": kind,
+                    "file": name,
+                    "rows": rows,
+                    "inserted": inserted,
+                    "unchanged": len(importer.unchanged),
+                    **importer.details(),
+                    "warnings": context.warnings.messages(),
+                    "billing_zone": zone,
+                }
+                audit.record(
+                    session, actor=actor, action="import", subject=kind, file=name, rows=rows,
+                    inserted=inserted, unchanged=summary["unchanged"], warnings=len(summary["warnings"]),
+                    timezone=timezone,
+                )
+                session.commit()
+            except ImportRejected:
+                session.rollback()
+                raise
+            except (DBAPIError, *_driver_errors(engine)) as error:
+                session.rollback()
+                raise BillingError(
+                    f"{name}: the database refused the import, so nothing was imported "
+                    f"({_first_line(error)}); if someone changed the same data at the same time, import again"
+                ) from error
+            except BaseException:
+                session.rollback()
+                raise
+    seconds = time.perf_counter() - began
+    timing = {"seconds": round(seconds, 3), "rows_per_second": round(rows / seconds) if seconds > 0 else rows}
+    summary = {**{k: summary[k] for k in ("kind", "file", "rows", "inserted", "unchanged")}, **timing, **summary}
+    report(f"{name}: {summary['inserted']:,} new rows, {summary['unchanged']:,} already stored", 1.0)
+    return summary
+
+
+def _begin(session: Session) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
+
+
+def _validate(importer: Importer, csv_file: CsvFile, name: str, report: Progress) -> int:
+    """Pass 1: every row parsed and checked. Returns the number of data rows."""
+    rows = 0
+    chunk: list[tuple[int, Any]] = []
+    size = importer.chunk_size
+    parse = importer.parse
+    for row, values in csv_file.rows():
+        rows += 1
+        record = parse(row, values)
+        if record is not None:
+            chunk.append((row, record))
+        if len(chunk) >= size:
+            importer.check(chunk)
+            chunk = []
+        if rows % PROGRESS_EVERY == 0:
+            report(f"checking {name}: {rows:,} rows", 0.5 * csv_file.fraction())
+    if chunk:
+        importer.check(chunk)
+    if rows == 0 and not importer.problems:
+        importer.problems.add(None, None, "has a header but no data rows")
+    importer.finish()
+    report(f"checked {name}: {rows:,} rows", 0.5)
+    return rows
+
+
+def _write(importer: Importer, csv_file: CsvFile, name: str, rows: int, report: Progress) -> int:
+    """Pass 2: the new rows written, chunk by chunk."""
+    if importer.new_rows == 0:
+        return 0
+    importer.prepare()
+    written = done = 0
+    chunk: list[Any] = []
+    size = importer.chunk_size
+    parse, is_new = importer.parse, importer.is_new
+    for row, values in csv_file.rows():
+        done += 1
+        record = parse(row, values)
+        if record is not None and is_new(record):
+            chunk.append(record)
+        if len(chunk) >= size:
+            importer.write(chunk)
+            written += len(chunk)
+            chunk = []
+        if done % PROGRESS_EVERY == 0:
+            report(f"importing {name}: {done:,} of {rows:,} rows", 0.5 + 0.5 * done / max(rows, 1))
+    if chunk:
+        importer.write(chunk)
+        written += len(chunk)
+    if importer.problems or done != rows or written != importer.new_rows:
+        raise BillingError(f"{name} changed while it was being imported; nothing was imported, import it again")
+    return written
+
+
+def _driver_errors(engine: Engine) -> tuple[type[BaseException], ...]:
+    error = getattr(engine.dialect.dbapi, "Error", None)
+    return (error,) if isinstance(error, type) else ()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
