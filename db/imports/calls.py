@@ -16,8 +16,8 @@ million rows in half a minute.)
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date
+from collections import Counter, defaultdict
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +29,6 @@ from ..calls import DayTotals, add_to_rollup, advance_last_call
 from ..models import Call, DialerUser
 from . import cells as cell
 from .base import Importer, stored_rows
-from .cells import CellError
 from .source import Column
 
 CALL_COLUMNS = ("call_id", "agency_id", "user_id", "started_at", "started_on", "duration_seconds",
@@ -50,9 +49,10 @@ class CallsImporter(Importer):
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
-        self.users = set(self.session.execute(select(DialerUser.agency_id, DialerUser.user_id)).tuples())
+        self.users = {(a, u) for a, u in self.session.execute(select(DialerUser.agency_id, DialerUser.user_id))}
         self.any_stored = self.session.scalar(select(Call.id).limit(1)) is not None
         self.parse_timestamp = ctx.timestamps.parse
+        self.fast_timestamp = ctx.timestamps.parse_fast
 
     def key(self, record: Record) -> str:
         return record[0]
@@ -66,12 +66,9 @@ class CallsImporter(Importer):
             and len(duration) < 10 and len(transcribed) < 10
             and duration.isascii() and transcribed.isascii()
         ):
-            try:
-                moment, day = self.parse_timestamp(started_at)
-            except CellError:
-                pass
-            else:
-                return (call_id, agency_id, user_id, moment, day, int(duration), int(transcribed))
+            stamp = self.fast_timestamp(started_at)
+            if stamp is not None:
+                return (call_id, agency_id, user_id, stamp[0], stamp[1], int(duration), int(transcribed))
         return self._explain(row, values)
 
     def _explain(self, row: int, values: list[str]) -> Record | None:
@@ -109,17 +106,26 @@ class CallsImporter(Importer):
                 )
             }
         issued = self.ctx.issued
+        last_cutoff = issued.last_cutoff
+        late: Counter[tuple[str, str]] = Counter()
         for row, record in fresh:
             found = stored.get(record[0])
             if found is None:
                 self.new_rows += 1
-                if issued.last_cutoff:
-                    self.note_issued(record[1], record[4])
+                if last_cutoff and record[4] <= last_cutoff.get(record[1], date.min):
+                    cycle = issued.cycle_of(record[1], record[4])
+                    if cycle:
+                        late[(record[1], cycle)] += 1
+                continue
+            if tuple(found[1:]) == (record[1], record[2], record[3], record[5], record[6]):
+                self.unchanged.add(record[0])
                 continue
             given = {"agency_id": record[1], "user_id": record[2], "started_at": record[3],
                      "duration_seconds": record[5], "transcribed_seconds": record[6]}
             if not self.differs(row, f"call_id {record[0]!r}", found._asdict(), given):
                 self.unchanged.add(record[0])
+        for (agency_id, cycle), count in late.items():
+            self.ctx.warnings.note(agency_id, cycle, self.noun, count)
 
     def write(self, records: list[Record]) -> None:
         insert_calls(self.session, records)
@@ -165,11 +171,19 @@ def _processor(connection: Any, column: str) -> Any:
     return Call.__table__.c[column].type.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
 
 
+def _utc_text(moment: datetime) -> str:
+    """A UTC instant as SQLAlchemy's SQLite ``DATETIME`` stores it:
+    ``2026-11-24 13:05:00.000000`` (checked against the type at first use)."""
+    return moment.isoformat(" ", "microseconds")[:26]
+
+
 def _executemany_calls(connection: Any, records: list[Record]) -> None:
     at = _processor(connection, "started_at")
     on = _processor(connection, "started_on")
+    sample = records[0]
+    if at(sample[3]) == _utc_text(sample[3]) and on(sample[4]) == sample[4].isoformat():
+        rows = [(c, a, u, t.isoformat(" ", "microseconds")[:26], d.isoformat(), s, x) for c, a, u, t, d, s, x in records]
+    else:  # another storage format: let the column types convert every value
+        rows = [(c, a, u, at(t), on(d), s, x) for c, a, u, t, d, s, x in records]
     placeholders = ", ".join("?" for _ in CALL_COLUMNS)
-    connection.exec_driver_sql(
-        f"INSERT INTO call ({', '.join(CALL_COLUMNS)}) VALUES ({placeholders})",
-        [(c, a, u, at(t), on(d), s, x) for c, a, u, t, d, s, x in records],
-    )
+    connection.exec_driver_sql(f"INSERT INTO call ({', '.join(CALL_COLUMNS)}) VALUES ({placeholders})", rows)
