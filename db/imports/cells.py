@@ -188,12 +188,16 @@ class Timestamps:
         :func:`billing.calendar.billing_date`), without its checks and messages.
         """
         match = _TIMESTAMP.fullmatch(value)
-        if match is None or match.group("offset") is None:
+        if match is None:
             return None
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
             return None
+        if match.group("offset") is None:
+            if self.naive_zone is None:
+                return None
+            moment = moment.replace(tzinfo=self.naive_zone)
         return moment.astimezone(UTC), moment.astimezone(self.billing_zone).date()
 
     def optional(self, value: str) -> tuple[datetime, date] | tuple[None, None]:

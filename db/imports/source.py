@@ -186,5 +186,5 @@ def _not_utf8(error: UnicodeDecodeError) -> str:
 def _closest(name: str, names: list[str]) -> str | None:
     import difflib
 
-    found = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.75)
+    found = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
     return found[0] if found else None
