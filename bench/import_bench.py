@@ -76,14 +76,14 @@ def users(url: str) -> list[tuple[str, str]]:
 
 def calls_file(rows: int, people: list[tuple[str, str]]) -> Path:
     """A calls.csv of ``rows`` calls by ``people``: 99% in the running period
-    (cycle 2026-12), 1% late arrivals in cycle 2026-11, already issued."""
+    (cycle 2026-12), 1% late arrivals in cycle 2026-10, already issued by the seed."""
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"calls-{rows}-{len(people)}.csv"
+    path = DATA / f"calls-{rows}-{len(people)}-late-2026-10.csv"
     if path.exists():
         return path
     rng = random.Random(rows)
     began = time.perf_counter()
-    running, issued = date(2026, 11, 24), date(2026, 10, 24)
+    running, issued = date(2026, 11, 24), date(2026, 9, 24)
     partial = path.with_suffix(".partial")
     with open(partial, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -238,6 +238,17 @@ def test_a_failed_import_writes_no_audit_event_and_a_good_one_writes_one(loaded,
     assert details["file"] == "calls.csv" and details["rows"] == 1 and details["inserted"] == summary["inserted"] == 1
 
 
+def test_two_imports_of_the_same_file_at_once_store_it_once(loaded, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = calls_file(tmp_path, *[f"C-{i},A-1001,u01,2026-11-05T15:00:00Z,60,0" for i in range(5_000)])
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: run(loaded, "calls", path), range(2)))
+    assert sorted((r["inserted"], r["unchanged"]) for r in results) == [(0, 5_000), (5_000, 0)]
+    with session_scope(loaded) as session:
+        assert session.scalar(select(func.sum(CallDay.calls))) == 5_000
+
+
 # --- header and file problems ---------------------------------------------------------------
 
 def test_missing_columns_are_rejected(loaded, tmp_path: Path) -> None:
