@@ -147,7 +147,7 @@ class CsvFile:
         """(row number, cells in column order of ``self.columns``) for each data row.
 
         Cells are stripped; an absent optional column reads as ``""``. Blank
-        lines are skipped (they keep their row number). A row with the wrong
+        lines and rows of empty cells are skipped (they keep their row number). A row with the wrong
         number of cells is noted as a problem and skipped; unreadable CSV or
         text that is not UTF-8 is noted and ends the reading.
         """
@@ -171,8 +171,11 @@ class CsvFile:
                             "(a value with a comma must be in double quotes)",
                         )
                         continue
-                    yield row, (list(map(strip, pick(cells))) if pick is not None
-                                else [cells[p].strip() if p is not None else "" for p in positions])
+                    values = (list(map(strip, pick(cells))) if pick is not None
+                              else [cells[p].strip() if p is not None else "" for p in positions])
+                    if any(values):
+                        yield row, values
+                    # else: a row of empty cells (",,,,,", as spreadsheets leave them): blank
         except UnicodeDecodeError as error:
             problems.add(None, None, f"{_not_utf8(error)} (after row {row:,})")
         except csv.Error as error:

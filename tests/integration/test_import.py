@@ -286,10 +286,13 @@ def test_a_row_with_the_wrong_number_of_cells_is_rejected(loaded, tmp_path: Path
         "calls.csv row 2: has 7 cells but the header has 6 (a value with a comma must be in double quotes)"]
 
 
-def test_blank_lines_are_skipped_and_keep_their_row_number(loaded, tmp_path: Path) -> None:
-    path = calls_file(tmp_path, "C-1,A-1001,u01,2026-11-05T15:00:00Z,60,0", "", "C-2,A-1001,u01,2026-11-05T15:00:00Z,x,0")
+def test_blank_lines_and_empty_rows_are_skipped_and_keep_their_row_number(loaded, tmp_path: Path) -> None:
+    path = calls_file(tmp_path, "C-1,A-1001,u01,2026-11-05T15:00:00Z,60,0", "", ",,, ,,",
+                      "C-2,A-1001,u01,2026-11-05T15:00:00Z,x,0")
     assert messages(rejected(loaded, "calls", path)) == [
-        "calls.csv row 3, duration_seconds: must be a whole number ≥ 0, got 'x'"]
+        "calls.csv row 4, duration_seconds: must be a whole number ≥ 0, got 'x'"]
+    fixed = calls_file(tmp_path, "C-1,A-1001,u01,2026-11-05T15:00:00Z,60,0", "", ",,, ,,")
+    assert run(loaded, "calls", fixed)["rows"] == 1
 
 
 def test_an_unknown_kind_is_a_clear_error(engine, tmp_path: Path) -> None:
