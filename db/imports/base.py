@@ -229,9 +229,8 @@ class Importer:
 
 
 def same(stored: Any, given: Any) -> bool:
-    if isinstance(stored, Decimal) and isinstance(given, Decimal):
-        return stored == given  # 150 == 150.00
-    return stored == given
+    """Equal values: ``Decimal("150") == Decimal("150.00")``, instants in any zone."""
+    return bool(stored == given)
 
 
 def shown(value: Any) -> str:
