@@ -6,20 +6,17 @@ otherwise it is the current date in the billing zone, not the server's.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from billing import parse_date
-from billing.calendar import DEFAULT_ZONE
+from settings import billing_zone, pinned_today
 
-
-def billing_zone() -> str:
-    return os.environ.get("BILLING_TIMEZONE", DEFAULT_ZONE)
+__all__ = ["billing_today", "billing_zone"]
 
 
 def billing_today() -> date:
-    pinned = os.environ.get("BILLING_TODAY", "").strip()
+    pinned = pinned_today()
     if pinned:
         return parse_date(pinned)
     return datetime.now(ZoneInfo(billing_zone())).date()

@@ -36,6 +36,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from settings import billing_zone  # the configured zone (BILLING_TIMEZONE)
+
 from .. import audit
 from ..engine import get_engine
 from ..errors import BillingError
@@ -83,8 +85,6 @@ def import_file(
     the file has problems; row numbers in it count data rows from 1, the
     header being row 0.
     """
-    from services.clock import billing_zone  # the configured zone (BILLING_TIMEZONE)
-
     began = time.perf_counter()
     importer_class = IMPORTERS.get(kind)
     if importer_class is None:
