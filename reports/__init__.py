@@ -1,0 +1,1 @@
+"""Documents for people: the invoice PDF and the whole-cycle archive."""

@@ -1,0 +1,126 @@
+"""The view model a PDF is drawn from, independent of the database.
+
+Issued invoices are stored as the engine's snapshot and previews produce the
+same snapshot on the fly, so one builder (:func:`document_from_snapshot`)
+serves both, and a frozen invoice always prints from its frozen numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from billing import LineCode, parse_date
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    code: str
+    title: str
+    description: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class BankSummary:
+    opening: int
+    credited: int  # credited at the period's start plus onboarding minutes
+    used: int
+    closing: int
+    replenishment: int
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    paid_on: date
+    amount: Decimal
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class AgencyHeader:
+    agency_id: str
+    name: str
+    address_lines: tuple[str, ...] = ()
+    billing_email: str | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    days: int
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    agency: AgencyHeader
+    number: str | None  # None: an unissued preview
+    cycle: str
+    invoice_date: date
+    due_date: date
+    restriction_date: date
+    closed_period: Period
+    advance_period: Period
+    lines: tuple[DocumentLine, ...]
+    bank: BankSummary
+    total: Decimal
+    payments: tuple[PaymentRow, ...] = ()
+    balance_due: Decimal | None = None
+    issued_on: date | None = None
+
+    @property
+    def is_preview(self) -> bool:
+        return self.number is None
+
+
+def _period(raw: dict[str, Any]) -> Period:
+    return Period(parse_date(raw["start"]), parse_date(raw["end"]), int(raw["days"]))
+
+
+def document_from_snapshot(
+    snapshot: dict[str, Any],
+    agency: AgencyHeader,
+    *,
+    number: str | None = None,
+    payments: tuple[PaymentRow, ...] = (),
+    balance_due: Decimal | None = None,
+    issued_on: date | None = None,
+) -> InvoiceDocument:
+    """Build from ``billing.scenario.invoice_snapshot`` output."""
+    lines = []
+    for line in snapshot["lines"]:
+        user = line.get("user")
+        title = LineCode(line["code"]).title + (f": {user}" if user else "")
+        lines.append(DocumentLine(
+            code=line["code"], title=title, description=line["description"], quantity=int(line["quantity"]),
+            unit_price=Decimal(line["unit_price"]), amount=Decimal(line["amount"]), user=user,
+        ))
+    bank = snapshot["minute_bank_detail"]
+    return InvoiceDocument(
+        agency=agency,
+        number=number,
+        cycle=snapshot["cycle"],
+        invoice_date=parse_date(snapshot["invoice_date"]),
+        due_date=parse_date(snapshot["due_date"]),
+        restriction_date=parse_date(snapshot["restriction_date"]),
+        closed_period=_period(snapshot["closed_period"]),
+        advance_period=_period(snapshot["advance_period"]),
+        lines=tuple(lines),
+        bank=BankSummary(
+            opening=bank["opening_balance"],
+            credited=bank["credited_at_period_start"] + bank["onboarding_credit"],
+            used=bank["minutes_used"],
+            closing=bank["closing_balance"],
+            replenishment=bank["replenishment"],
+        ),
+        total=Decimal(snapshot["total"]),
+        payments=payments,
+        balance_due=balance_due,
+        issued_on=issued_on,
+    )
