@@ -11,7 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from services.access import Permission
-from ui.auth import VIEWER_KEY, sign_out, signed_in_viewer
+from services.access import Viewer
+from ui.auth import VIEWER_KEY, is_signed_in, sign_out, signed_in_viewer
 from ui.context import bootstrap
 
 st.set_page_config(page_title="Dialer Billing", page_icon=":material/receipt_long:", layout="wide")
@@ -27,21 +28,31 @@ PAGES = [
     ("Administration", "pages/audit_log.py", "Audit log", ":material/history:", "audit", Permission.VIEW_AUDIT),
 ]
 
+
+
+def navigation_pages(viewer: Viewer | None) -> dict[str, list[st.Page]]:
+    """Every page, visible only to the roles allowed to see it."""
+    sections: dict[str, list[st.Page]] = {}
+    default_taken = False
+    for section, path, title, icon, url_path, permission in PAGES:
+        allowed = viewer is None or viewer.can(permission)
+        is_default = allowed and not default_taken
+        default_taken = default_taken or is_default
+        sections.setdefault(section, []).append(st.Page(
+            path, title=title, icon=icon, url_path=None if is_default else url_path, default=is_default,
+            visibility="visible" if allowed else "hidden",
+        ))
+    return sections
+
+
 bootstrap()
+if not is_signed_in():
+    # Register the pages (hidden) before the sign-in screen, so a deep link
+    # such as /invoices?agency=… survives signing in.
+    st.navigation(navigation_pages(None), position="hidden")
 viewer = signed_in_viewer()
 st.session_state[VIEWER_KEY] = viewer
-
-sections: dict[str, list[st.Page]] = {}
-default_taken = False
-for section, path, title, icon, url_path, permission in PAGES:
-    allowed = viewer.can(permission)
-    is_default = allowed and not default_taken
-    default_taken = default_taken or is_default
-    sections.setdefault(section, []).append(st.Page(
-        path, title=title, icon=icon, url_path=None if is_default else url_path, default=is_default,
-        visibility="visible" if allowed else "hidden",
-    ))
-page = st.navigation({name: pages for name, pages in sections.items() if pages})
+page = st.navigation(navigation_pages(viewer))
 
 with st.sidebar:
     st.markdown(f"**{viewer.name}**  \n{viewer.role.label}" + (f" · {len(viewer.agencies)} agencies" if viewer.agencies is not None else ""))

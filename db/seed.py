@@ -64,7 +64,7 @@ class SeedOptions:
     months: int = 14
     seed: int = 2026
     today: date = field(default_factory=date.today)
-    calls_per_user_day: float = 6.0  # on a weekday; weekends are quieter
+    calls_per_user_day: float = 6.0  # scales call volume in the detailed window (6.0: as much as the history)
     min_users: int = 5
     max_users: int = 150
 
@@ -184,7 +184,8 @@ def _call_duration(rng: random.Random) -> int:
     return rng.randint(241, 1500)
 
 
-AVERAGE_CALL_MINUTES = 3.2  # mean of rounded-up minutes of _call_duration
+AVERAGE_CALL_MINUTES = 4.63  # mean of rounded-up minutes of _call_duration (measured)
+DEFAULT_CALLS_PER_USER_DAY = 6.0
 
 
 def seed_database(options: SeedOptions, *, engine: Engine | None = None, progress: Progress | None = None) -> SeedSummary:
@@ -324,7 +325,8 @@ def _write_usage(session: Session, agencies: list[_Agency], rng: random.Random, 
                     transcribed_seconds=round(minutes * 60 * 0.55) if agency.transcribes else 0,
                 )
             elif active and (callers := [u for u in active if u not in agency.idle]):
-                count = round(len(active) * options.calls_per_user_day * factor * agency.intensity / 18)
+                minutes = len(active) * agency.intensity * factor * options.calls_per_user_day / DEFAULT_CALLS_PER_USER_DAY
+                count = round(minutes / AVERAGE_CALL_MINUTES)
                 for serial in range(count):
                     duration = _call_duration(rng)
                     pending.append(NewCall(

@@ -18,6 +18,7 @@ from services.issuing import issue_cycle_now
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
 from ui.format import count, day, md, money_float, signed_usd, usd
+from ui.lines_table import lines_table_html
 
 viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
 agencies = cache.agencies(viewer)
@@ -70,10 +71,17 @@ if view is not None:
 
     m1, m2, m3, m4 = st.columns(4)
     change = None if view.previous is None else preview.total - view.previous.total
-    m1.metric("Total", usd(preview.total), delta=None if change is None else signed_usd(change), delta_color="off")
-    m2.metric("Invoice date", day(cycle.invoice_date))
-    m3.metric("Due date", day(cycle.due_date))
-    m4.metric("Restriction date", day(cycle.restriction_date), help="Dialer access is restricted from this day if the invoice is still unpaid")
+    m1.metric("Total", usd(preview.total), delta=None if change is None else f"{signed_usd(change)} vs {cycle.previous()}",
+              delta_color="off")
+    m2.metric("Seats billed", count(preview.seats_billed), help="USER_FEE quantity: users active at cutoff, at least the minimum")
+    m3.metric("Due", day(cycle.due_date).split(" ", 1)[1], help=day(cycle.due_date))
+    if view.balance_due is not None:
+        m4.metric("Balance due", usd(view.balance_due))
+    else:
+        m4.metric("Restriction from", day(cycle.restriction_date).split(" ", 1)[1],
+                  help="Dialer access is restricted from this day if the invoice is still unpaid")
+    st.markdown(f"Invoice date **{md(day(cycle.invoice_date))}** · due **{md(day(cycle.due_date))}** · "
+                f"restriction from **{md(day(cycle.restriction_date))}**")
     st.caption(
         f"Closed period {md(day(cal.start))} – {md(day(cal.end))} ({cal.days} days) · advance period "
         f"{md(day(cycle.advance_period.start))} – {md(day(cycle.advance_period.end))} ({cycle.advance_period.days} days) · "
@@ -83,28 +91,19 @@ if view is not None:
     st.subheader("Lines")
     lines = display_lines(snap)
     prorated = [line for line in lines if line.code == "PRORATED_USER_FEE"]
-    group_prorated = len(prorated) > 3
-    for line in lines:
-        if group_prorated and line.code == "PRORATED_USER_FEE":
-            continue
-        with st.container(border=True):
-            text, qty, unit, amount = st.columns([6, 1.1, 1.2, 1.4])
-            text.markdown(f"**{md(line.title)}**  \n{md(line.description)}")
-            qty.metric("Quantity", count(line.quantity))
-            unit.metric("Unit price", usd(line.unit_price))
-            amount.metric("Amount", usd(line.amount))
+    group_prorated = len(prorated) > 8  # a long list of prorations goes in its own table below
+    shown = tuple(line for line in lines if not (group_prorated and line.code == "PRORATED_USER_FEE"))
+    st.html(lines_table_html(shown, usd(preview.total)))
     if group_prorated:
-        with st.expander(f"Prorated user fees: {len(prorated)} users, {usd(sum(l.amount for l in prorated))}"):
+        with st.expander(f"Prorated user fees: {len(prorated)} users, {usd(sum(l.amount for l in prorated))} (included in the total)"):
             st.dataframe(
                 pd.DataFrame({"User": [l.user for l in prorated], "Days": [l.quantity for l in prorated],
                               "Amount": [usd(l.amount) for l in prorated], "Why": [l.description for l in prorated]}),
                 hide_index=True, width="stretch",
             )
-    total_col, pdf_col = st.columns([3, 1])
-    total_col.markdown(f"#### Total {md(usd(preview.total))}")
     file_name, pdf = cache.invoice_pdf(viewer, agency_id, cycle_text, today)
-    pdf_col.download_button("Download PDF", data=pdf, file_name=file_name, mime="application/pdf",
-                            icon=":material/picture_as_pdf:", type="primary", key="invoice_pdf")
+    st.download_button("Download PDF", data=pdf, file_name=file_name, mime="application/pdf",
+                       icon=":material/picture_as_pdf:", type="primary", key="invoice_pdf")
 
     bank = snap["minute_bank_detail"]
     b1, b2, b3, b4, b5 = st.columns(5)
@@ -121,8 +120,10 @@ if view is not None:
             f"{count(int(snap.get('seats_paid_in_advance', 0)))} seats were paid in advance for the closed period. "
             "An activation is prorated only when it needs a seat nobody paid for; a freed seat is reused at no charge."
         )
-        if view.seat_bars:
+        steady = len({b.user_id for b in view.seat_bars if b.kind == "active"})
+        if any(b.kind != "active" for b in view.seat_bars):
             st.plotly_chart(charts.seat_timeline(view), width="stretch", key="seat_timeline")
+        st.caption(f"{count(steady)} users were active throughout the period (not drawn).")
         if view.seat_steps:
             st.dataframe(
                 pd.DataFrame({

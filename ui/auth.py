@@ -70,6 +70,13 @@ def signed_in_viewer() -> Viewer:
     return _sign_in_with_provider() if oidc_configured() else _sign_in_with_password()
 
 
+def is_signed_in() -> bool:
+    """Whether a viewer is known, without drawing anything."""
+    if oidc_configured():
+        return bool(st.user.is_logged_in)
+    return isinstance(st.session_state.get(VIEWER_KEY), Viewer)
+
+
 def sign_out() -> None:
     st.session_state.pop(VIEWER_KEY, None)
     st.cache_data.clear()

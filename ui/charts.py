@@ -32,7 +32,8 @@ def _tidy(figure: go.Figure, height: int) -> go.Figure:
 def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
     """Who was active when in the closed period; prorated activations stand out."""
     period = view.cycle.closed_period
-    bars = sorted(view.seat_bars, key=lambda b: ({"prorated": 0, "filled a paid seat": 1, "left": 2, "active": 3}[b.kind], b.user_id))
+    changed = [b for b in view.seat_bars if b.kind != "active"]  # users active throughout add nothing to see
+    bars = sorted(changed, key=lambda b: ({"prorated": 0, "filled a paid seat": 1, "left": 2}[b.kind], b.start, b.user_id))
     shown = bars[:max_users]
     figure = go.Figure()
     for kind, color in SEAT_COLORS.items():
@@ -52,7 +53,7 @@ def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
                      annotation_text="closed period", annotation_position="top left")
     figure.update_xaxes(type="date", range=[(period.start - timedelta(days=7)).isoformat(), (period.end + timedelta(days=2)).isoformat()])
     figure.update_yaxes(autorange="reversed", type="category")
-    return _tidy(figure, max(260, 18 * len({b.user_id for b in shown}) + 80))
+    return _tidy(figure, max(220, 22 * len({b.user_id for b in shown}) + 90))
 
 
 def change_waterfall(view: InvoiceView) -> go.Figure:
