@@ -26,7 +26,7 @@ if not runways:
 period = runways[0].period
 dry = [r for r in runways if r.runs_dry_before_cutoff]
 st.caption(f"Running period {md(day(period.start))} – {md(day(period.end))} (cycle {runways[0].cycle}) · "
-           f"burn rate = average of the last complete days, up to a week")
+           "burn rate = average daily minutes of the last 7 complete days")
 
 wanted = query_value("agency")
 options = [r.agency_id for r in runways]
@@ -44,7 +44,7 @@ if detail is not None:
     runway = detail.runway
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("In the bank now", f"{count(runway.balance_now)} min")
-    c2.metric("Burn rate", f"{runway.burn_per_day:,} min/day")
+    c2.metric("Burn rate (min/day)", f"{runway.burn_per_day:,.0f}", help="Average of the last 7 complete days")
     if runway.runway_days is None:
         c3.metric("Runway", "No recent usage")
     else:

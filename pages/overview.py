@@ -47,7 +47,7 @@ if clock.past_cutoff:
     c1.metric("Cutoff", "Passed", help=f"Usage became final at the end of {day(cal.cutoff)}.")
 else:
     c1.metric("Days to cutoff", days(clock.days_to_cutoff), help=f"End of {day(cal.cutoff)}")
-c2.metric("Days to invoice date", days(max(0, clock.days_to_invoice)) if clock.days_to_invoice >= 0 else "Past",
+c2.metric("Days to invoice date", "Today" if clock.days_to_invoice == 0 else days(clock.days_to_invoice),
           help=f"Invoices are issued on {day(cal.invoice_date)}")
 c3.metric("Next housekeeping reminder", day(clock.next_reminder))
 if folio is not None:

@@ -87,11 +87,11 @@ def bank_chart(detail: BankDetail) -> go.Figure:
     credits = [d for d in detail.days if d.credited]
     if credits:
         figure.add_trace(go.Scatter(name="Credited (replenishment, onboarding)", x=[d.day for d in credits],
-                                    y=[d.balance for d in credits], mode="markers", marker=dict(size=14, symbol="star", color="#2e7d32"),
+                                    y=[d.balance for d in credits], mode="markers", marker=dict(size=16, symbol="star", color="#2e7d32", line=dict(width=1, color="white")),
                                     customdata=[d.credited for d in credits],
                                     hovertemplate="%{x|%a %Y-%m-%d}: +%{customdata:,} min credited<extra></extra>"))
     if detail.projection:
-        figure.add_trace(go.Scatter(name=f"Projection at {runway.burn_per_day:,} min/day", x=[p[0] for p in detail.projection],
+        figure.add_trace(go.Scatter(name=f"Projection at {runway.burn_per_day:,.0f} min/day", x=[p[0] for p in detail.projection],
                                     y=[p[1] for p in detail.projection], mode="lines", line=dict(color="#ef6c00", dash="dash"),
                                     hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min projected<extra></extra>"))
     figure.add_hline(y=0, line_color="#c62828", line_width=1)
