@@ -129,6 +129,19 @@ def cmd_pay(args: argparse.Namespace) -> None:
                      "invoice": payment.invoice_number, "reference": payment.reference})
 
 
+def cmd_adjust(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from db.ledger import adjustment_number, record_adjustment
+
+    with session_scope() as session:
+        adjustment = record_adjustment(session, agency_id=args.agency, kind=args.kind, amount=args.amount,
+                                       on_date=args.date, reason=args.reason, actor=args.actor,
+                                       invoice_number=args.invoice, due_on=args.due)
+        _print_json({"number": adjustment_number(adjustment), "agency_id": adjustment.agency_id, "kind": adjustment.kind,
+                     "amount": str(adjustment.amount), "date": adjustment.on_date.isoformat(),
+                     "invoice": adjustment.invoice_number, "reason": adjustment.reason})
+
+
 def cmd_status(args: argparse.Namespace) -> None:
     from db.engine import session_scope
     from db.ledger import agency_statuses
@@ -195,7 +208,7 @@ def _safe_url(url: str) -> str:
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
-    "pdf": cmd_pdf, "user": cmd_user,
+    "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust,
 }
 
 
@@ -232,6 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--invoice")
     pay.add_argument("--reference")
     pay.add_argument("--actor", default="manage.py")
+
+    adjust = sub.add_parser("adjust", help="record a credit or debit adjustment (issued invoices never change)")
+    adjust.add_argument("--agency", required=True)
+    adjust.add_argument("--kind", required=True, choices=("credit", "debit"))
+    adjust.add_argument("--amount", required=True)
+    adjust.add_argument("--date", required=True, type=_date)
+    adjust.add_argument("--reason", required=True)
+    adjust.add_argument("--invoice", help="the invoice it corrects")
+    adjust.add_argument("--due", type=_date, help="a debit's own due date (default: with the invoice it corrects)")
+    adjust.add_argument("--actor", default="manage.py")
 
     status = sub.add_parser("status", help="every agency's payment status on a date")
     status.add_argument("--as-of", required=True, type=_date, dest="as_of")

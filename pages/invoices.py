@@ -13,11 +13,12 @@ from billing import Cycle
 from db.errors import BillingError
 from services import cycles
 from services.access import Permission
+from services.adjustments import record_adjustment_from_form
 from services.invoices import cycle_archive, display_lines
 from services.issuing import issue_cycle_now
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
-from ui.format import count, day, md, money_float, signed_usd, usd
+from ui.format import count, day, md, money_float, signed_usd, to_money, usd
 from ui.lines_table import lines_table_html
 
 viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
@@ -165,6 +166,27 @@ if view is not None:
             else:
                 st.caption(f"No payment applied as of {day(today)}.")
             st.metric("Balance due on this invoice", usd(view.balance_due))
+            if viewer.can(Permission.RECORD_ADJUSTMENT):
+                with st.expander("Record an adjustment for this invoice"):
+                    st.caption("Issued invoices never change. A credit reduces what the agency owes; "
+                               "a debit adds a charge, due with this invoice unless you give another date.")
+                    with st.form("adjustment_form"):
+                        kind_col, amount_col, date_col = st.columns(3)
+                        kind = kind_col.selectbox("Kind", ["credit", "debit"], key="adj_kind")
+                        amount = amount_col.text_input("Amount (USD)", placeholder="125.00", key="adj_amount")
+                        on_date = date_col.date_input("Dated", value=today, key="adj_date", format="YYYY-MM-DD")
+                        reason = st.text_input("Reason (shown to the client)", key="adj_reason",
+                                               placeholder="Credit for a seat billed after the user left on the 2nd")
+                        recorded = st.form_submit_button("Record adjustment", type="primary")
+                    if recorded:
+                        try:
+                            record_adjustment_from_form(viewer, agency_id=agency_id, kind=kind, amount=amount,
+                                                        on_date=on_date, reason=reason, invoice_number=preview.issued.number)
+                        except BillingError as error:
+                            st.error(f"Not recorded. {error}", icon=":material/error:")
+                        else:
+                            cache.clear()
+                            st.success(f"Recorded a {kind} of {usd(to_money(amount))} on {preview.issued.number}.")
 
 st.divider()
 st.subheader(f"All agencies, cycle {cycle}")

@@ -13,6 +13,11 @@ def usd(value: Decimal | None) -> str:
     return "—" if value is None else format_usd(value)
 
 
+def to_money(text: str) -> Decimal:
+    """A typed amount that already passed validation, for the confirmation."""
+    return Decimal(text.strip().removeprefix("$").replace(",", ""))
+
+
 def signed_usd(value: Decimal | None) -> str:
     if value is None:
         return "—"
