@@ -22,6 +22,7 @@ PAGES = [
     ("Billing", "pages/overview.py", "Overview", ":material/dashboard:", "overview", Permission.VIEW_OVERVIEW),
     ("Billing", "pages/calendar.py", "Cycle calendar", ":material/calendar_month:", "calendar", Permission.VIEW_CALENDAR),
     ("Billing", "pages/invoices.py", "Invoices", ":material/receipt_long:", "invoices", Permission.VIEW_INVOICES),
+    ("Billing", "pages/contracts.py", "Contracts", ":material/handshake:", "contracts", Permission.VIEW_INVOICES),
     ("Usage and collections", "pages/minute_bank.py", "Minute bank", ":material/hourglass_bottom:", "minute-bank", Permission.VIEW_MINUTE_BANK),
     ("Usage and collections", "pages/overdue.py", "Overdue", ":material/warning:", "overdue", Permission.VIEW_OVERDUE),
     ("Administration", "pages/import_data.py", "Import data", ":material/upload_file:", "import", Permission.IMPORT),
