@@ -398,7 +398,10 @@ def _record_payments(session: Session, agencies: list[_Agency], rng: random.Rand
     established = [a.row.id for a in agencies if len(invoices[a.row.id]) >= 3]
     plan: dict[str, str] = {}
     candidates = iter(rng.sample(established, len(established)))
-    for status, count in (("restricted", 2), ("at_risk", 3), ("overdue", 3), ("open", 3), ("credit", 1), ("late", 3)):
+    plan_counts = (("restricted", 2), ("at_risk", 3), ("overdue", 3), ("open", 3), ("credit", 1), ("late", 3))
+    if len(established) < sum(n for _, n in plan_counts):  # a small portfolio still shows every status
+        plan_counts = (("restricted", 1), ("at_risk", 1), ("overdue", 1), ("open", 1), ("credit", 1), ("late", 1))
+    for status, count in plan_counts:
         for agency_id in [next(candidates, None) for _ in range(count)]:
             if agency_id is not None:
                 plan[agency_id] = status

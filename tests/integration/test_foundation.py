@@ -1,0 +1,284 @@
+"""The database of billing facts, on SQLite and PostgreSQL: exact money,
+frozen invoices, previews that equal their scenario files, idempotent and
+race-safe issuing, idempotent payments, and the demo seed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from pg import create_database, drop_database, with_database
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
+
+from billing import Cycle, Status, facts_from_scenario, price_invoice
+from billing.scenario import invoice_to_json
+from db.engine import dispose_engines, get_engine, session_scope
+from db.errors import BillingError, FieldError
+from db.invoicing import issue_cycle, preview_cycle, preview_invoice
+from db.ledger import agency_statuses, record_payment
+from db.models import Agency, AgencyContract, AuditEvent, Invoice, Payment
+from db.scenario_export import scenario_document
+from db.seed import SeedOptions, seed_database
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 11, 25)
+NOVEMBER, OCTOBER = Cycle.parse("2026-11"), Cycle.parse("2026-10")
+SMALL = SeedOptions(agencies=8, months=6, seed=7, today=TODAY, min_users=5, max_users=40)
+PUBLIC_FIELDS = ("agency_id", "cycle", "invoice_date", "due_date", "restriction_date", "closed_period", "advance_period",
+                 "lines", "minute_bank", "headcount_at_cutoff", "total")
+
+
+def _strip(value):
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k != "description"}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+@pytest.fixture
+def engine(database_url):
+    return get_engine(database_url)
+
+
+@pytest.fixture(scope="module")
+def sqlite_template(tmp_path_factory) -> Path:
+    """The small demo portfolio seeded once; tests get a copy."""
+    path = tmp_path_factory.mktemp("seeded") / "template.db"
+    seed_database(SMALL, engine=get_engine(f"sqlite:///{path}"))
+    dispose_engines()
+    return path
+
+
+@pytest.fixture(scope="module")
+def postgres_template(postgres_url) -> str:
+    url = create_database(postgres_url, "seeded_template")
+    seed_database(SMALL, engine=get_engine(url))
+    dispose_engines()  # a template database must have no connections
+    yield "seeded_template"
+    drop_database(postgres_url, "seeded_template")
+
+
+@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
+def seeded_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        copy = tmp_path / "seeded.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
+        return f"sqlite:///{copy}"
+    template = request.getfixturevalue("postgres_template")
+    server = request.getfixturevalue("postgres_url")
+    name = f"seeded_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(**_admin(server), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    request.addfinalizer(lambda: drop_database(server, name))
+    return with_database(server, name)
+
+
+@pytest.fixture
+def seeded(seeded_url):
+    return get_engine(seeded_url)
+
+
+def _admin(server_url: str) -> dict:
+    from pg import _connect_kwargs
+
+    return _connect_kwargs(with_database(server_url, "postgres"))
+
+
+def _agency(session, agency_id="A-9"):
+    session.add(Agency(id=agency_id, name="Exact & Co", onboarded_on=date(2026, 1, 5)))
+    session.flush()
+
+
+# --- money ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("rate", ["0.0125", "0.0150", "0.01", "150.00", "150"])
+def test_rates_round_trip_exactly_with_their_trailing_zeros(engine, rate):
+    with session_scope(engine) as session:
+        _agency(session)
+        session.add(AgencyContract(agency_id="A-9", effective_from=date(2026, 1, 5), user_fee=Decimal(rate),
+                                   minimum_users=0, minute_rate=Decimal(rate)))
+    with session_scope(engine) as session:
+        stored = session.scalars(select(AgencyContract)).one()
+        assert str(stored.minute_rate) == rate and stored.user_fee == Decimal(rate)
+
+
+@pytest.mark.parametrize("amount", ["0.01", "999999999.99", "1250.50"])
+def test_money_round_trips_exactly(engine, amount):
+    with session_scope(engine) as session:
+        _agency(session)
+        session.add(Payment(agency_id="A-9", paid_on=TODAY, amount=Decimal(amount), recorded_by="t"))
+    with session_scope(engine) as session:
+        assert str(session.scalars(select(Payment.amount)).one()) == amount
+
+
+@pytest.mark.parametrize("bad", [Decimal("1.005"), 0.1, "12.345"])
+def test_money_with_more_than_two_decimals_or_a_float_is_refused_and_nothing_is_written(engine, bad):
+    with pytest.raises((StatementError, ValueError)):
+        with session_scope(engine) as session:
+            _agency(session)
+            session.add(Payment(agency_id="A-9", paid_on=TODAY, amount=bad, recorded_by="t"))
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Payment)) == 0
+        assert session.scalar(select(func.count()).select_from(Agency)) == 0
+
+
+def test_trailing_zeros_beyond_cents_are_not_a_change_of_value(engine):
+    with session_scope(engine) as session:
+        _agency(session)
+        session.add(Payment(agency_id="A-9", paid_on=TODAY, amount=Decimal("150.0000"), recorded_by="t"))
+    with session_scope(engine) as session:
+        assert str(session.scalars(select(Payment.amount)).one()) == "150.00"
+
+
+# --- previews, scenarios, issuing ------------------------------------------------
+
+@pytest.mark.parametrize("cycle", [NOVEMBER, OCTOBER], ids=["preview", "issued"])
+def test_every_preview_equals_the_engine_run_on_its_scenario_file(seeded, cycle):
+    with session_scope(seeded) as session:
+        previews = preview_cycle(session, cycle)
+        assert not previews.problems and len(previews.previews) >= 6
+        for agency_id, preview in previews.previews.items():
+            scenario = json.loads(json.dumps(scenario_document(session, agency_id, cycle)))
+            replayed = invoice_to_json(price_invoice(facts_from_scenario(scenario)))
+            assert _strip(replayed) == _strip({k: preview.snapshot[k] for k in PUBLIC_FIELDS}), agency_id
+        assert all(p.is_issued for p in previews.previews.values()) == (cycle == OCTOBER)
+
+
+def test_a_preview_two_cycles_ahead_carries_the_unissued_cycle_forward(seeded):
+    with session_scope(seeded) as session:
+        november = preview_invoice(session, "A-1001", NOVEMBER)
+        december = preview_invoice(session, "A-1001", NOVEMBER.next())
+    assert december.snapshot["seats_paid_in_advance"] == november.seats_billed
+    assert december.snapshot["minute_bank_detail"]["opening_balance"] == november.closing_balance
+    assert december.snapshot["minute_bank_detail"]["credited_at_period_start"] == november.replenishment
+    issue_cycle(NOVEMBER, actor="test", today=TODAY, engine=seeded)
+    with session_scope(seeded) as session:
+        again = preview_invoice(session, "A-1001", NOVEMBER.next())
+    assert again.snapshot == december.snapshot
+
+
+def test_issuing_is_refused_before_the_cutoff_has_passed(seeded):
+    with pytest.raises(BillingError, match="cutoff"):
+        issue_cycle(NOVEMBER, actor="test", today=date(2026, 11, 23), engine=seeded)
+
+
+def test_issuing_twice_changes_nothing_and_numbers_are_sequential(seeded):
+    first = issue_cycle(NOVEMBER, actor="test", today=TODAY, engine=seeded)
+    numbers = sorted(number for _, number, _ in first.issued)
+    assert numbers == [f"INV-2026-11-{i:04d}" for i in range(1, len(numbers) + 1)]
+    second = issue_cycle(NOVEMBER, actor="test", today=TODAY, engine=seeded)
+    assert second.issued == [] and second.already_issued == len(numbers)
+    with session_scope(seeded) as session:
+        assert session.scalar(select(func.count()).select_from(Invoice).where(Invoice.cycle == "2026-11")) == len(numbers)
+        frozen = preview_invoice(session, "A-1001", NOVEMBER)
+        assert frozen.is_issued and frozen.issued.hash_verified
+
+
+def test_an_issued_invoice_never_changes_when_facts_change(seeded):
+    issue_cycle(NOVEMBER, actor="test", today=TODAY, engine=seeded)
+    with session_scope(seeded) as session:
+        before = preview_invoice(session, "A-1001", NOVEMBER).snapshot
+    from datetime import datetime, timezone
+
+    from db.calls import NewCall, add_calls
+    with session_scope(seeded) as session:
+        add_calls(session, [NewCall("late-1", "A-1001", "1001-u001", datetime(2026, 11, 10, 15, tzinfo=timezone.utc),
+                                    date(2026, 11, 10), 36000, 0)])
+    with session_scope(seeded) as session:
+        assert preview_invoice(session, "A-1001", NOVEMBER).snapshot == before
+
+
+@pytest.mark.parametrize("statement", ["UPDATE invoice SET total = '0.00'", "DELETE FROM invoice_line",
+                                       "DELETE FROM invoice", "UPDATE audit_event SET actor = 'someone else'"])
+def test_the_database_refuses_to_change_issued_invoices_and_the_audit_log(seeded, statement):
+    with pytest.raises(SQLAlchemyError):
+        with seeded.begin() as connection:
+            connection.execute(text(statement))
+
+
+def test_one_invoice_per_agency_and_cycle_is_a_database_constraint(seeded):
+    with pytest.raises(IntegrityError):
+        with session_scope(seeded) as session:
+            original = session.scalars(select(Invoice).where(Invoice.cycle == "2026-10")).first()
+            session.add(Invoice(**{**original.model_dump(exclude={"id"}), "number": "INV-2026-10-9999"}))
+
+
+def test_two_processes_issuing_at_once_make_exactly_one_invoice_per_agency(seeded, seeded_url):
+    env = {**os.environ, "DATABASE_URL": seeded_url}
+    env.pop("BILLING_TODAY", None)
+    command = [sys.executable, "manage.py", "issue", "--cycle", "2026-11", "--today", "2026-11-25", "--quiet"]
+    runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=180) for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    issued = [json.loads(out)["issued"] for out, _ in outputs]
+    with session_scope(seeded) as session:
+        rows = session.execute(select(Invoice.agency_id, func.count()).where(Invoice.cycle == "2026-11")
+                               .group_by(Invoice.agency_id)).all()
+    assert rows and all(count == 1 for _, count in rows)
+    assert len(issued[0]) + len(issued[1]) == len(rows)
+
+
+# --- payments and statuses --------------------------------------------------------
+
+def test_a_resubmitted_payment_reference_is_a_no_op(seeded):
+    with session_scope(seeded) as session:
+        first = record_payment(session, agency_id="A-1001", amount="125.00", paid_on=TODAY, actor="t", reference="ACH-77")
+        again = record_payment(session, agency_id="A-1001", amount="125.00", paid_on=TODAY, actor="t", reference="ACH-77")
+        assert first.created and not again.created and again.payment.id == first.payment.id
+        assert session.scalar(select(func.count()).select_from(Payment).where(Payment.reference == "ACH-77")) == 1
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "record_payment",
+                                                                               AuditEvent.subject == "A-1001")) >= 1
+
+
+def test_the_same_reference_with_other_details_is_refused(seeded):
+    with session_scope(seeded) as session:
+        record_payment(session, agency_id="A-1001", amount="125.00", paid_on=TODAY, actor="t", reference="ACH-78")
+        with pytest.raises(FieldError) as refused:
+            record_payment(session, agency_id="A-1001", amount="126.00", paid_on=TODAY, actor="t", reference="ACH-78")
+    assert refused.value.field == "reference"
+
+
+@pytest.mark.parametrize(("amount", "field"), [("0", "amount"), ("-5", "amount"), ("1.005", "amount"), ("abc", "amount")])
+def test_bad_payment_amounts_are_refused_naming_the_field(seeded, amount, field):
+    with session_scope(seeded) as session:
+        with pytest.raises(FieldError) as refused:
+            record_payment(session, agency_id="A-1001", amount=amount, paid_on=TODAY, actor="t")
+    assert refused.value.field == field
+
+
+def test_a_payment_naming_another_agencys_invoice_is_refused(seeded):
+    with session_scope(seeded) as session:
+        other = session.scalars(select(Invoice.number).where(Invoice.agency_id == "A-1002")).first()
+        with pytest.raises(FieldError) as refused:
+            record_payment(session, agency_id="A-1001", amount="1.00", paid_on=TODAY, actor="t", invoice_number=other)
+    assert refused.value.field == "invoice"
+
+
+def test_paying_what_lifts_a_restriction_lifts_it(seeded):
+    with session_scope(seeded) as session:
+        restricted = [s for s in agency_statuses(session, TODAY) if s.status is Status.RESTRICTED]
+        assert restricted, "the seed plans restricted agencies"
+        target = restricted[0]
+        record_payment(session, agency_id=target.agency_id, amount=target.amount_to_lift_or_avoid_restriction,
+                       paid_on=TODAY, actor="t", reference="LIFT-1")
+    with session_scope(seeded) as session:
+        (after,) = agency_statuses(session, TODAY, [target.agency_id])
+    assert after.status is not Status.RESTRICTED
+
+
+def test_the_seed_shows_every_status_relative_to_today(seeded):
+    with session_scope(seeded) as session:
+        found = {s.status for s in agency_statuses(session, TODAY)}
+    assert {Status.PAID_UP, Status.RESTRICTED, Status.AT_RISK, Status.OVERDUE, Status.OPEN} <= found
