@@ -51,7 +51,7 @@ if detail is not None:
         c3.metric("Runway", f"{count(runway.runway_days)} days", help=f"Runs dry around {day(runway.dry_on)}")
     c4.metric("Projected at period end", f"{count(runway.projected_end_balance)} min")
     if runway.runs_dry_before_cutoff:
-        st.error(f"At this rate the bank runs dry around {day(runway.dry_on)}, before the period ends on "
+        st.warning(f"At this rate the bank runs dry around {day(runway.dry_on)}, before the period ends on "
                  f"{day(runway.period.end)}. The deficit is billed in the next replenishment.", icon=":material/hourglass_empty:")
     st.plotly_chart(charts.bank_chart(detail), width="stretch", key="bank_chart")
     st.markdown(
