@@ -67,6 +67,8 @@ class SeedOptions:
     calls_per_user_day: float = 6.0  # scales call volume in the detailed window (6.0: as much as the history)
     min_users: int = 5
     max_users: int = 150
+    numbers_per_user: float = 0.5
+    appointments_scale: float = 1.0  # 1.0: up to one appointment per 8 users on a weekday
 
 
 @dataclass
@@ -243,7 +245,7 @@ def seed_database(options: SeedOptions, *, engine: Engine | None = None, progres
         summary.agencies = len(agencies)
         summary.users = sum(len(a.users) for a in agencies)
         report("users and access spans", 0.1)
-        _write_numbers_and_appointments(session, agencies, rng, today)
+        _write_numbers_and_appointments(session, agencies, rng, options)
         report("dialing numbers and appointments", 0.15)
         summary.rollup_days, summary.calls = _write_usage(session, agencies, rng, options, detail_from, report)
 
@@ -275,30 +277,33 @@ def _write_users(session: Session, agencies: list[_Agency], rng: random.Random) 
     session.execute(insert(AccessSpan), span_rows)
 
 
-def _write_numbers_and_appointments(session: Session, agencies: list[_Agency], rng: random.Random, today: date) -> None:
+def _write_numbers_and_appointments(session: Session, agencies: list[_Agency], rng: random.Random,
+                                    options: SeedOptions) -> None:
+    today = options.today
     number_rows, appointment_rows = [], []
     for index, agency in enumerate(agencies):
         onboarded = agency.row.onboarded_on
         area = names.CITIES[index % len(names.CITIES)][3]
-        for n in range(max(2, len(agency.users) // 2)):
+        for n in range(max(2, round(len(agency.users) * options.numbers_per_user))):
             start = onboarded + timedelta(days=rng.choice((0, 0, 0, rng.randint(0, max(1, (today - onboarded).days)))))
             end = None
             if rng.random() < 0.15 and (today - start).days > 30:
                 end = start + timedelta(days=rng.randint(30, (today - start).days))
-            number_rows.append({"agency_id": agency.row.id, "number": f"+1{area}{(index * 7919 + n) % 900 + 100:03d}{n:04d}",
+            number_rows.append({"agency_id": agency.row.id, "number": f"+1{area}{(index * 7919 + n // 10000) % 900 + 100:03d}{n % 10000:04d}",
                                 "active_from": start, "active_to": end})
         if not agency.books_appointments:
             continue
         day, serial = onboarded, 0
         while day <= today:
             if day.weekday() < 5:
-                for _ in range(rng.randint(0, max(1, len(agency.users) // 8))):
+                for _ in range(rng.randint(0, max(1, round(len(agency.users) / 8 * options.appointments_scale)))):
                     serial += 1
                     status = "completed" if day < today and rng.random() < 0.82 else rng.choice(("cancelled", "no_show"))
                     appointment_rows.append({"appointment_id": f"{agency.row.id}-ap{serial:06d}", "agency_id": agency.row.id,
                                              "day": day, "status": status})
             day += timedelta(days=1)
-    session.execute(insert(DialingNumber), number_rows)
+    for chunk in range(0, len(number_rows), 20000):
+        session.execute(insert(DialingNumber), number_rows[chunk:chunk + 20000])
     for chunk in range(0, len(appointment_rows), 20000):
         session.execute(insert(Appointment), appointment_rows[chunk:chunk + 20000])
 

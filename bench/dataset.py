@@ -1,0 +1,100 @@
+"""The benchmark datasets, generated through the data layer (``seed_database``,
+the same code as ``manage.py seed``) and cached by their options.
+
+"large": 500 agencies, ~12,000 users, ~1,000,000 calls in the closed period
+of cycle 2026-11 (the one being previewed), 14 months of daily rollup history,
+~20,000 dialing numbers, ~30,000 appointments, a year of issued invoices and
+payments. "quick": the same shape, small enough for CI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from db.engine import dispose_engines, get_engine, session_scope
+from db.models import Agency, Appointment, Call, CallDay, DialerUser, DialingNumber, Invoice, Payment
+from db.seed import SeedOptions, seed_database
+
+CACHE = Path(__file__).resolve().parent / ".data"
+TODAY = date(2026, 11, 25)
+
+SIZES = {
+    "large": SeedOptions(agencies=500, months=14, seed=500, today=TODAY, min_users=8, max_users=45,
+                         calls_per_user_day=5.6, numbers_per_user=1.7, appointments_scale=0.22),
+    "quick": SeedOptions(agencies=20, months=6, seed=20, today=TODAY, min_users=5, max_users=30,
+                         calls_per_user_day=3.0, numbers_per_user=1.0, appointments_scale=0.5),
+}
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    agencies: int
+    users: int
+    calls_in_closed_period: int
+    calls_total: int
+    rollup_rows: int
+    numbers: int
+    appointments: int
+    invoices: int
+    payments: int
+    seconds_to_generate: float
+
+
+def _key(options: SeedOptions) -> str:
+    return hashlib.sha256(repr(sorted(asdict(options).items())).encode()).hexdigest()[:12]
+
+
+def count_facts(url: str, seconds: float) -> DatasetFacts:
+    closed = (date(2026, 10, 24), date(2026, 11, 23))
+    with session_scope(get_engine(url)) as session:
+        def count(model, *where):  # type: ignore[no-untyped-def]
+            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+        return DatasetFacts(
+            agencies=count(Agency), users=count(DialerUser),
+            calls_in_closed_period=count(Call, Call.started_on >= closed[0], Call.started_on <= closed[1]),
+            calls_total=count(Call), rollup_rows=count(CallDay), numbers=count(DialingNumber),
+            appointments=count(Appointment), invoices=count(Invoice), payments=count(Payment),
+            seconds_to_generate=round(seconds, 1),
+        )
+
+
+def sqlite_dataset(size: str, *, log=print) -> tuple[str, DatasetFacts]:  # type: ignore[no-untyped-def]
+    """A seeded SQLite file for ``size``, generated once and then reused."""
+    options = SIZES[size]
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"{size}-{_key(options)}.db"
+    stamp = path.with_suffix(".seconds")
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        log(f"generating the {size} dataset into {path.name} (one time)…")
+        started = time.perf_counter()
+        seed_database(options, engine=get_engine(f"sqlite:///{partial}"),
+                      progress=lambda message, fraction: log(f"  [{fraction:5.0%}] {message}") if size == "large" and message.startswith(("users", "issuing", "payments", "done")) else None)
+        dispose_engines()
+        stamp.write_text(f"{time.perf_counter() - started:.1f}")
+        shutil.move(partial, path)
+    url = f"sqlite:///{path}"
+    return url, count_facts(url, float(stamp.read_text()) if stamp.exists() else 0.0)
+
+
+def postgres_dataset(size: str, server_url: str, *, log=print) -> tuple[str, DatasetFacts]:  # type: ignore[no-untyped-def]
+    """Seed ``size`` into a new database on the PostgreSQL server of ``server_url``."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from pg import create_database
+
+    url = create_database(server_url, f"bench_{size}_{_key(SIZES[size])}_{int(time.time())}")
+    log(f"generating the {size} dataset on PostgreSQL…")
+    started = time.perf_counter()
+    seed_database(SIZES[size], engine=get_engine(url))
+    seconds = time.perf_counter() - started
+    return url, count_facts(url, seconds)

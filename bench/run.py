@@ -1,0 +1,189 @@
+"""The work people wait for, at portfolio scale, measured against the floor.
+
+    .venv/bin/python bench/run.py             # the large dataset on SQLite
+    .venv/bin/python bench/run.py --postgres  # ... and on a throwaway PostgreSQL
+    .venv/bin/python bench/run.py --quick     # a small version for CI (< 1 minute)
+
+Prints one line per item: the median of several runs (min and max beside it),
+the target and PASS or MISS. The floor is one bare SQL statement summing the
+closed period's per-call rounded-up minutes and transcribed seconds by
+agency, over the same call rows; the portfolio preview is reported as a
+multiple of it, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+os.environ.setdefault("BILLING_TODAY", "2026-11-25")
+os.environ["BILLING_AUTO_SEED"] = "0"
+
+from sqlalchemy import text  # noqa: E402
+
+from billing import Cycle  # noqa: E402
+from dataset import TODAY, DatasetFacts, postgres_dataset, sqlite_dataset  # noqa: E402
+from db.engine import dispose_engines, get_engine  # noqa: E402
+from services.access import SYSTEM  # noqa: E402
+
+CYCLE = Cycle.parse("2026-11")
+PAGES = ["pages/overview.py", "pages/calendar.py", "pages/invoices.py", "pages/contracts.py", "pages/minute_bank.py",
+         "pages/overdue.py", "pages/import_data.py", "pages/audit_log.py"]
+FLOOR_SQL = text(
+    "SELECT agency_id, SUM((duration_seconds + 59) / 60), SUM(transcribed_seconds) FROM call "
+    "WHERE started_on BETWEEN :start AND :end GROUP BY agency_id"
+)
+
+
+def measure(action: Callable[[], object], runs: int) -> tuple[float, float, float]:
+    """(median, min, max) seconds of ``runs`` calls, after one warm-up call."""
+    action()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), min(times), max(times)
+
+
+def line(label: str, figures: tuple[float, float, float], target: float | None, note: str = "") -> str:
+    median, low, high = figures
+    verdict = "" if target is None else ("PASS" if median <= target else "MISS")
+    goal = "" if target is None else f"target < {target * 1000:,.0f} ms"
+    return f"{label:<46} {median * 1000:>10,.1f} ms  (min {low * 1000:,.1f}, max {high * 1000:,.1f})  {goal:<18} {verdict} {note}".rstrip()
+
+
+def first_page_render(url: str, page: str) -> float:
+    """One AppTest render of ``page`` with cold caches, signed in as finance."""
+    from pathlib import PosixPath
+
+    import streamlit as st
+    import streamlit.runtime.pages_manager as pages_manager
+    from streamlit.testing.v1 import AppTest
+
+    class NoLegacyPagesFolder(PosixPath):  # route like a running server (see tests/app/conftest.py)
+        def exists(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return False if self.name == "pages" else super().exists(*args, **kwargs)
+
+    pages_manager.Path = NoLegacyPagesFolder
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["viewer"] = SYSTEM
+    at.run()  # the router and the default page
+    st.cache_data.clear()
+    started = time.perf_counter()
+    at.switch_page(page).run()
+    elapsed = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(f"{page}: {at.exception[0].value}")
+    return elapsed
+
+
+def run_items(name: str, url: str, facts: DatasetFacts, runs: int, quick: bool, import_rows: int) -> list[str]:
+    from services import invoices, overdue, portfolio
+
+    os.environ["DATABASE_URL"] = url
+    dispose_engines()
+    engine = get_engine(url)
+    cycle = CYCLE
+    period = cycle.closed_period
+    out = [f"== {name}: {facts.agencies:,} agencies, {facts.users:,} users, {facts.calls_in_closed_period:,} calls in the "
+           f"closed period ({facts.calls_total:,} stored), {facts.rollup_rows:,} rollup rows, {facts.numbers:,} numbers, "
+           f"{facts.appointments:,} appointments, {facts.invoices:,} invoices, {facts.payments:,} payments; "
+           f"generated in {facts.seconds_to_generate:,.0f} s"]
+
+    def floor() -> object:
+        with engine.connect() as connection:
+            return connection.execute(FLOOR_SQL, {"start": period.start, "end": period.end}).all()
+
+    floor_figures = measure(floor, runs)
+    portfolio_figures = measure(lambda: portfolio.portfolio(SYSTEM, cycle), runs)
+    ratio = portfolio_figures[0] / floor_figures[0] if floor_figures[0] else float("inf")
+    out.append(line("1. portfolio preview (every agency)", portfolio_figures, 2.0,
+                    f"= {ratio:.2f} x floor ({'PASS' if ratio <= 3 else 'MISS'} <= 3x)"))
+    out.append(line("7. floor: one bare SQL sum over the calls", floor_figures, None))
+
+    agency = "A-1001"
+    out.append(line("2. preview of one agency", measure(lambda: invoices.invoice_view(SYSTEM, agency, cycle, TODAY), runs), 0.150))
+    out.append(line("3. overdue statuses of the portfolio", measure(lambda: overdue.overdue_view(SYSTEM, TODAY), runs), 0.500))
+    view = invoices.invoice_view(SYSTEM, agency, cycle, TODAY)
+    out.append(line("4a. one invoice PDF", measure(lambda: invoices.invoice_pdf(view), max(runs, 5)), 0.100))
+    archive_runs = 1 if not quick else runs
+    out.append(line(f"4b. PDF archive of all {facts.agencies} agencies", measure(lambda: invoices.cycle_archive(SYSTEM, cycle), archive_runs),
+                    40.0))
+    out.append(import_line(name, url, import_rows))
+    for page in PAGES:
+        seconds = [first_page_render(url, page) for _ in range(max(1, runs // 2 + 1))]
+        out.append(line(f"6. first render of {page}", (statistics.median(seconds), min(seconds), max(seconds)), 2.0))
+    return out
+
+
+def import_line(name: str, url: str, rows: int) -> str:
+    """Item 5, through the importer's own benchmark (a child process, for its peak RSS)."""
+    import import_bench
+
+    with tempfile.TemporaryDirectory(dir=ROOT / "bench") as folder:
+        target = f"sqlite:///{folder}/import.db" if name == "sqlite" else url.rsplit("/", 1)[0] + "/" + _fresh_pg(url)
+        import_bench.seed(target, False)
+        path = import_bench.calls_file(rows, import_bench.users(target))
+        summary = import_bench.run_import(target, path, None)
+    verdict = "PASS" if summary["seconds"] < 30 and summary["peak_rss_mib"] < 1024 else "MISS"
+    return (f"{'5. import of ' + format(rows, ',') + ' call rows':<46} {summary['seconds'] * 1000:>10,.1f} ms  "
+            f"({summary['rows_per_second']:,} rows/s, peak {summary['peak_rss_mib']:,.0f} MiB)  target < 30 s, < 1 GiB {verdict}")
+
+
+def _fresh_pg(url: str) -> str:
+    from pg import create_database
+    from sqlalchemy.engine import make_url
+
+    created = create_database(url)
+    return make_url(created).database
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small dataset and fewer runs (CI)")
+    parser.add_argument("--postgres", action="store_true", help="also on a throwaway PostgreSQL cluster")
+    parser.add_argument("--postgres-url", help="an existing PostgreSQL server instead of a throwaway one")
+    parser.add_argument("--runs", type=int, default=None)
+    args = parser.parse_args()
+    size = "quick" if args.quick else "large"
+    runs = args.runs or (2 if args.quick else 5)
+    import_rows = 20_000 if args.quick else 1_000_000
+    report: list[str] = []
+    url, facts = sqlite_dataset(size, log=lambda message: print(message, file=sys.stderr, flush=True))
+    report += run_items("sqlite", url, facts, runs, args.quick, import_rows)
+    print("\n".join(report), flush=True)
+    if args.postgres or args.postgres_url:
+        server = None
+        if not args.postgres_url:
+            from pg import ThrowawayPostgres
+
+            server = ThrowawayPostgres().start()
+        try:
+            pg_url, pg_facts = postgres_dataset(size, args.postgres_url or server.url,  # type: ignore[union-attr]
+                                                log=lambda message: print(message, file=sys.stderr, flush=True))
+            lines = run_items("postgresql", pg_url, pg_facts, runs, args.quick, import_rows)
+            print("\n".join(lines), flush=True)
+        finally:
+            dispose_engines()
+            if server is not None:
+                server.stop()
+    print(f"\nmachine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; today pinned to {TODAY}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
