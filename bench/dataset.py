@@ -26,8 +26,8 @@ CACHE = Path(__file__).resolve().parent / ".data"
 TODAY = date(2026, 11, 25)
 
 SIZES = {
-    "large": SeedOptions(agencies=500, months=14, seed=500, today=TODAY, min_users=8, max_users=45,
-                         calls_per_user_day=5.6, numbers_per_user=1.7, appointments_scale=0.22),
+    "large": SeedOptions(agencies=500, months=14, seed=500, today=TODAY, min_users=4, max_users=45,
+                         calls_per_user_day=8.2, numbers_per_user=1.7, appointments_scale=0.22),
     "quick": SeedOptions(agencies=20, months=6, seed=20, today=TODAY, min_users=5, max_users=30,
                          calls_per_user_day=3.0, numbers_per_user=1.0, appointments_scale=0.5),
 }

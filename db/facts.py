@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, text
 from sqlmodel import Session
 
 from billing import AccessSpan as Span
@@ -29,7 +29,6 @@ from billing import (
 from billing.seats import user_days
 
 from .models import (
-    AccessSpan,
     Agency,
     AgencyContract,
     Appointment,
@@ -80,16 +79,29 @@ def contracts_in_force(session: Session, agency_ids: Sequence[str] | None, on: d
     return latest
 
 
+def _as_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
 def users(session: Session, agency_ids: Sequence[str] | None) -> dict[str, tuple[User, ...]]:
-    """Every user of each agency with all their access spans."""
-    rows = session.execute(
-        select(AccessSpan.agency_id, AccessSpan.user_id, AccessSpan.start_on, AccessSpan.end_on)
-        .where(_only(AccessSpan.agency_id, agency_ids))
-        .order_by(AccessSpan.agency_id, AccessSpan.user_id, AccessSpan.start_on)
-    )
+    """Every user of each agency with all their access spans.
+
+    The one query that returns many rows (every span of every user), so it
+    skips the ORM's per-value type processing and parses dates itself.
+    """
+    statement = "SELECT agency_id, user_id, start_on, end_on FROM access_span"
+    params: dict[str, object] = {}
+    if agency_ids is not None:
+        statement += " WHERE agency_id IN :ids"
+        params["ids"] = list(agency_ids)
+    query = text(statement + " ORDER BY agency_id, user_id, start_on")
+    if agency_ids is not None:
+        query = query.bindparams(bindparam("ids", expanding=True))
     spans: dict[str, dict[str, list[Span]]] = defaultdict(lambda: defaultdict(list))
-    for agency_id, user_id, start_on, end_on in rows:
-        spans[agency_id][user_id].append(Span(start_on, end_on))
+    for agency_id, user_id, start_on, end_on in session.execute(query, params):
+        spans[agency_id][user_id].append(Span(_as_date(start_on), _as_date(end_on)))  # type: ignore[arg-type]
     return {
         agency_id: tuple(User(user_id, tuple(s)) for user_id, s in by_user.items())
         for agency_id, by_user in spans.items()
@@ -112,12 +124,15 @@ def call_totals(session: Session, agency_ids: Sequence[str] | None, cycle: Cycle
 
 
 def minutes_by_cycle(
-    session: Session, agency_ids: Sequence[str] | None, before: Cycle
+    session: Session, wanted: dict[str, Sequence[Cycle]]
 ) -> dict[str, dict[Cycle, int]]:
-    """Minutes used per earlier closed period, per agency."""
+    """Minutes used in the given closed periods (``agency -> cycles``)."""
+    cycles = sorted({str(c) for chosen in wanted.values() for c in chosen})
+    if not cycles:
+        return {}
     rows = session.execute(
         select(CallDay.agency_id, CallDay.cycle, func.sum(CallDay.billable_minutes))
-        .where(CallDay.cycle < str(before), _only(CallDay.agency_id, agency_ids))
+        .where(CallDay.cycle.in_(cycles), CallDay.agency_id.in_(list(wanted)))  # type: ignore[attr-defined]
         .group_by(CallDay.agency_id, CallDay.cycle)
     )
     result: dict[str, dict[Cycle, int]] = defaultdict(dict)
@@ -126,23 +141,23 @@ def minutes_by_cycle(
     return result
 
 
-def usage_history(
-    agency_users: Iterable[User], minutes: dict[Cycle, int], cycle: Cycle, first_cycle: Cycle
-) -> tuple[PeriodUsage, ...]:
-    """The most recent earlier periods with user-days, newest first.
-
-    User-days come from the access spans; periods without any are skipped,
-    exactly as the engine skips them, so only what it uses is handed over.
-    """
+def history_periods(agency_users: Iterable[User], cycle: Cycle, first_cycle: Cycle) -> list[tuple[Cycle, int]]:
+    """The most recent earlier periods with user-days (cycle, user-days),
+    newest first: periods without any are skipped, exactly as the engine
+    skips them, so only what it uses is handed over."""
     agency_users = tuple(agency_users)
-    found: list[PeriodUsage] = []
+    found: list[tuple[Cycle, int]] = []
     earlier = cycle.previous()
     while earlier >= first_cycle and len(found) < HISTORY_PERIODS:
         days = user_days(agency_users, earlier.closed_period)
         if days > 0:
-            found.append(PeriodUsage(earlier, minutes.get(earlier, 0), days))
+            found.append((earlier, days))
         earlier = earlier.previous()
-    return tuple(found)
+    return found
+
+
+def usage_history(periods: list[tuple[Cycle, int]], minutes: dict[Cycle, int]) -> tuple[PeriodUsage, ...]:
+    return tuple(PeriodUsage(cycle, minutes.get(cycle, 0), days) for cycle, days in periods)
 
 
 def active_numbers(session: Session, agency_ids: Sequence[str] | None, period: Period) -> dict[str, int]:

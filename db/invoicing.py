@@ -142,7 +142,8 @@ def _price_batch(
     contracts = stored.contracts_in_force(session, ids, cycle.invoice_date)
     users = stored.users(session, ids)
     totals = stored.call_totals(session, ids, cycle)
-    minutes = stored.minutes_by_cycle(session, ids, cycle)
+    periods = {a.id: stored.history_periods(users.get(a.id, ()), cycle, first_cycle(a)) for a in todo}
+    minutes = stored.minutes_by_cycle(session, {a: [c for c, _ in p] for a, p in periods.items()})
     numbers = stored.active_numbers(session, ids, calendar_period)
     appointments = stored.appointment_counts(session, ids, calendar_period)
     for agency in todo:
@@ -161,7 +162,7 @@ def _price_batch(
             contract=stored.contract_terms(contract),
             seats_paid_in_advance=seats,
             minute_bank=bank,
-            usage_history=stored.usage_history(agency_users, minutes.get(agency.id, {}), cycle, first_cycle(agency)),
+            usage_history=stored.usage_history(periods[agency.id], minutes.get(agency.id, {})),
             users=agency_users,
             call_totals=totals.get(agency.id, CallTotals()),
             active_numbers=numbers.get(agency.id, 0),

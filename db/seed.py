@@ -101,13 +101,15 @@ def _stamp(day: date, rng: random.Random, first_hour: int = 8, last_hour: int = 
 
 
 def _pick_sizes(rng: random.Random, options: SeedOptions) -> int:
-    small, large = options.min_users, options.max_users
+    """Many small agencies, fewer mid-sized, a few large: within the bounds."""
+    small, large = options.min_users, max(options.min_users, options.max_users)
+    span = large - small
     roll = rng.random()
     if roll < 0.45:
-        return rng.randint(small, max(small, 25))
+        return rng.randint(small, small + round(span * 0.15))
     if roll < 0.85:
-        return rng.randint(min(26, large), max(min(26, large), min(70, large)))
-    return rng.randint(min(71, large), large)
+        return rng.randint(small + round(span * 0.15), small + round(span * 0.45))
+    return rng.randint(small + round(span * 0.45), large)
 
 
 def _contract(rng: random.Random, agency: Agency, size: int, effective: date, raise_fee: Decimal = Decimal(0)) -> AgencyContract:

@@ -64,8 +64,8 @@ s1, s2, s3, s4 = st.columns(4)
 s1.metric("Restricted", counts[Status.RESTRICTED], help="15 or more days overdue")
 s2.metric("At risk", counts[Status.AT_RISK], help="Overdue, within the warning window of the restriction date")
 s3.metric("Overdue", counts[Status.OVERDUE])
-dry = [r for r in cache.runways(viewer, today) if r.runs_dry_before_cutoff]
-s4.metric("Minute banks running dry", len(dry), help="Balance runs out before the period ends at the current burn rate")
+s4.metric("Minute banks running dry", view.banks_running_dry,
+          help="Balance runs out before the period ends at the current burn rate")
 l1, l2, l3 = st.columns(3)
 l1.page_link("pages/overdue.py", label="Overdue and restrictions", icon=":material/warning:")
 if folio is not None:

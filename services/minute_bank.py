@@ -15,11 +15,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
+from sqlmodel import Session
 
 from billing import Cycle, Period
+from db import facts as stored
 from db.engine import session_scope
 from db.errors import NotFound
-from db.invoicing import CyclePreview, preview_cycle
+from db.invoicing import CyclePreview, CyclePreviews, first_cycle, preview_cycle
 from db.models import Agency, CallDay
 
 from .access import Permission, Viewer
@@ -80,15 +82,14 @@ class BankDetail:
 
 
 def _runway(preview: CyclePreview, used: int, burn: Decimal, today: date) -> BankRunway:
+    """From a preview of the running period's own cycle (one agency's detail)."""
     bank = preview.snapshot["minute_bank_detail"]
-    period = preview.cycle.closed_period
-    opening = bank["opening_balance"]
-    credited = bank["credited_at_period_start"]
-    onboarding = bank["onboarding_credit"]
     return BankRunway(
-        agency_id=preview.agency_id, name=preview.agency_name, cycle=preview.cycle, period=period,
-        opening_balance=opening, credited_at_start=credited, onboarding_credit=onboarding,
-        used_so_far=used, balance_now=opening + credited + onboarding - used, burn_per_day=burn, today=today,
+        agency_id=preview.agency_id, name=preview.agency_name, cycle=preview.cycle, period=preview.cycle.closed_period,
+        opening_balance=bank["opening_balance"], credited_at_start=bank["credited_at_period_start"],
+        onboarding_credit=bank["onboarding_credit"], used_so_far=used,
+        balance_now=bank["opening_balance"] + bank["credited_at_period_start"] + bank["onboarding_credit"] - used,
+        burn_per_day=burn, today=today,
     )
 
 
@@ -102,21 +103,41 @@ def _burn_window(today: date) -> tuple[date, date]:
 def runways(viewer: Viewer, today: date) -> list[BankRunway]:
     """Every agency's bank in the running period, those running dry first."""
     viewer.require(Permission.VIEW_MINUTE_BANK)
-    agency_ids = viewer.scope
-    cycle = Cycle.containing(today)
-    start, end = _burn_window(today)
     with session_scope() as session:
-        previews = preview_cycle(session, cycle, agency_ids).previews
-        only = True if agency_ids is None else CallDay.agency_id.in_(agency_ids)
-        recent = dict(session.execute(
-            select(CallDay.agency_id, func.sum(CallDay.billable_minutes))
-            .where(only, CallDay.day >= start, CallDay.day <= end).group_by(CallDay.agency_id)
-        ).all())
+        return runways_in(session, today, viewer.scope)
+
+
+def runways_in(
+    session: Session, today: date, agency_ids: list[str] | None, previous: CyclePreviews | None = None
+) -> list[BankRunway]:
+    """The runways, priced from the *previous* cycle's invoices (issued, or
+    their previews; pass them in when the caller has them already): they
+    hold the bank the running period opened with and the minutes credited on
+    its first day. Only agencies onboarded in the running period are priced
+    for their onboarding credit."""
+    cycle = Cycle.containing(today)
+    earlier = previous if previous is not None else preview_cycle(session, cycle.previous(), agency_ids)
+    starts = {a: (p.agency_name, p.closing_balance, p.replenishment, 0) for a, p in earlier.previews.items()}
+    newcomers = [a.id for a in stored.agencies(session, agency_ids) if first_cycle(a) == cycle]
+    for agency_id, preview in (preview_cycle(session, cycle, newcomers).previews.items() if newcomers else ()):
+        starts[agency_id] = (preview.agency_name, 0, 0, preview.snapshot["minute_bank_detail"]["onboarding_credit"])
+    used = {a: t.billable_minutes for a, t in stored.call_totals(session, agency_ids, cycle).items()}
+    start, end = _burn_window(today)
+    only = True if agency_ids is None else CallDay.agency_id.in_(agency_ids)  # type: ignore[attr-defined]
+    recent = dict(session.execute(
+        select(CallDay.agency_id, func.sum(CallDay.billable_minutes))
+        .where(only, CallDay.day >= start, CallDay.day <= end).group_by(CallDay.agency_id)
+    ).all())
     result = []
-    for agency_id, preview in previews.items():
-        used = int(preview.snapshot["minute_bank"]["minutes_used"])
-        burn = Decimal(int(recent.get(agency_id) or 0)) / BURN_WINDOW_DAYS
-        result.append(_runway(preview, used, burn.quantize(Decimal("0.1")), today))
+    for agency_id, (name, opening, credited, onboarding) in starts.items():
+        spent = used.get(agency_id, 0)
+        result.append(BankRunway(
+            agency_id=agency_id, name=name, cycle=cycle, period=cycle.closed_period, opening_balance=opening,
+            credited_at_start=credited, onboarding_credit=onboarding, used_so_far=spent,
+            balance_now=opening + credited + onboarding - spent,
+            burn_per_day=(Decimal(int(recent.get(agency_id) or 0)) / BURN_WINDOW_DAYS).quantize(Decimal("0.1")),
+            today=today,
+        ))
     return sorted(result, key=lambda r: (not r.runs_dry_before_cutoff, r.runway_days if r.runway_days is not None else 10**9, r.name))
 
 

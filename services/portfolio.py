@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from sqlmodel import Session
+
 from billing import AgencyStatus, Cycle, Status
 from db import facts as stored
 from db.engine import session_scope
@@ -18,6 +20,7 @@ from db.ledger import agency_statuses
 
 from .access import Permission, Viewer
 from .cycles import CycleClock, cycle_clock
+from .minute_bank import runways_in
 
 ZERO = Decimal("0.00")
 
@@ -105,13 +108,16 @@ def portfolio(viewer: Viewer, cycle: Cycle) -> Portfolio:
     """Every agency's invoice for ``cycle`` (issued or preview) with the
     previous cycle's total beside it."""
     viewer.require(Permission.VIEW_INVOICES)
-    agency_ids = viewer.scope
     with session_scope() as session:
-        managers = {a.id: a.account_manager for a in stored.agencies(session, agency_ids)}
-        current = preview_cycle(session, cycle, agency_ids)
-        previous = preview_cycle(session, cycle.previous(), agency_ids)
+        current = preview_cycle(session, cycle, viewer.scope)
+        previous = preview_cycle(session, cycle.previous(), viewer.scope)
+        return _portfolio(session, viewer, current, previous)
+
+
+def _portfolio(session: Session, viewer: Viewer, current: CyclePreviews, previous: CyclePreviews) -> Portfolio:
+    managers = {a.id: a.account_manager for a in stored.agencies(session, viewer.scope)}
     pending = sum(1 for p in previous.previews.values() if not p.is_issued)
-    return Portfolio(cycle, _rows(current, previous, managers), dict(current.problems), pending)
+    return Portfolio(current.cycle, _rows(current, previous, managers), dict(current.problems), pending)
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,7 @@ class Overview:
     clock: CycleClock
     portfolio: Portfolio | None  # None for viewers who may not see invoice amounts
     statuses: tuple[AgencyStatus, ...]
+    banks_running_dry: int = 0
     unissued_earlier: dict[str, int] = field(default_factory=dict)  # cycle -> agencies not issued
 
     def with_status(self, *wanted: Status) -> list[AgencyStatus]:
@@ -133,13 +140,19 @@ class Overview:
 
 
 def overview(viewer: Viewer, today: date) -> Overview:
+    """The current cycle, statuses and minute banks, pricing each cycle once."""
     viewer.require(Permission.VIEW_OVERVIEW)
     clock = cycle_clock(today)
-    current = portfolio(viewer, clock.cycle) if viewer.can(Permission.VIEW_INVOICES) else None
     with session_scope() as session:
+        current = preview_cycle(session, clock.cycle, viewer.scope)
+        previous = preview_cycle(session, clock.cycle.previous(), viewer.scope)
+        folio = _portfolio(session, viewer, current, previous) if viewer.can(Permission.VIEW_INVOICES) else None
         statuses = tuple(agency_statuses(session, today, viewer.scope))
+        running = Cycle.containing(today)
+        opened_by = current if running.previous() == clock.cycle else previous
+        dry = sum(1 for r in runways_in(session, today, viewer.scope, opened_by) if r.runs_dry_before_cutoff)
     earlier = clock.cycle.previous()
     unissued = {}
-    if current is not None and current.previous_pending and today > earlier.invoice_date:
-        unissued = {str(earlier): current.previous_pending}
-    return Overview(clock, current, statuses, unissued)
+    if folio is not None and folio.previous_pending and today > earlier.invoice_date:
+        unissued = {str(earlier): folio.previous_pending}
+    return Overview(clock, folio, statuses, dry, unissued)
