@@ -90,7 +90,7 @@ with left:
                        color_discrete_map={"Issued": "#1565c0", "Preview": "#90a4ae"},
                        labels={"Total": "Invoice total (USD)"})
         chart.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(autorange="reversed", title=None),
-                            legend=dict(orientation="h", y=-0.15))
+                            legend=dict(orientation="h", y=1.02, x=0, title=None), showlegend=frame["State"].nunique() > 1)
         chart.update_xaxes(tickprefix="$", separatethousands=True)
         st.plotly_chart(chart, width="stretch", key="overview_totals")
         st.caption(f"Largest 15 of {count(len(folio.rows))} invoices · portfolio total {md(usd(folio.total))}")
