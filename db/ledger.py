@@ -162,15 +162,21 @@ def load_ledger(
 ) -> tuple[list[LedgerInvoice], list[LedgerPayment]]:
     """Every issued invoice, payment and adjustment, as the engine's ledger."""
     only = (lambda column: True) if agency_ids is None else (lambda column: column.in_(list(agency_ids)))
-    invoices = list(session.scalars(select(Invoice).where(only(Invoice.agency_id))))
-    due = {i.number: i.due_date for i in invoices}
+    # Only the columns the ledger needs: an invoice row also holds its frozen snapshot.
     ledger_invoices = [
-        LedgerInvoice(i.number, i.agency_id, i.invoice_date, i.due_date, i.total) for i in invoices
+        LedgerInvoice(*row) for row in session.execute(
+            select(Invoice.number, Invoice.agency_id, Invoice.invoice_date, Invoice.due_date, Invoice.total)
+            .where(only(Invoice.agency_id))
+        )
     ]
+    due = {i.number: i.due_date for i in ledger_invoices}
     # Same-day payments apply in the order they were recorded.
     entries: list[tuple[date, datetime, LedgerPayment]] = []
-    for p in session.scalars(select(Payment).where(only(Payment.agency_id))):
-        entries.append((p.paid_on, p.recorded_at, LedgerPayment(p.agency_id, p.paid_on, p.amount, p.invoice_number, p.reference)))
+    for agency_id, paid_on, amount, invoice_number, reference, recorded_at in session.execute(
+        select(Payment.agency_id, Payment.paid_on, Payment.amount, Payment.invoice_number, Payment.reference,
+               Payment.recorded_at).where(only(Payment.agency_id))
+    ):
+        entries.append((paid_on, recorded_at, LedgerPayment(agency_id, paid_on, amount, invoice_number, reference)))
     for a in session.scalars(select(Adjustment).where(only(Adjustment.agency_id))):
         if a.kind == "credit":
             entries.append((a.on_date, a.recorded_at, LedgerPayment(a.agency_id, a.on_date, a.amount, a.invoice_number, adjustment_number(a))))
