@@ -14,6 +14,7 @@ multiple of it, measured in the same run.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -78,6 +79,8 @@ def first_page_render(url: str, page: str) -> float:
             return False if self.name == "pages" else super().exists(*args, **kwargs)
 
     pages_manager.Path = NoLegacyPagesFolder
+    for name in ("streamlit", "streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["viewer"] = SYSTEM
