@@ -11,19 +11,13 @@ from db.errors import BillingError
 from services.access import Permission
 from services.contracts import add_contract_version, contract_history
 from ui import cache
-from ui.context import empty_state, page_setup, query_value
+from ui.context import page_setup
 from ui.format import day, usd
+from ui.pickers import agency_names, agency_picker
 
 viewer, today = page_setup("Contracts", Permission.VIEW_INVOICES)
-agencies = cache.agencies(viewer)
-if not agencies:
-    empty_state("No agencies yet. Import agencies.csv and contracts.csv first.")
-    st.stop()
-names = {a.agency_id: a.name for a in agencies}
-wanted = query_value("agency")
-agency_id = st.selectbox("Agency", list(names), index=list(names).index(wanted) if wanted in names else 0,
-                         format_func=lambda a: f"{names[a]} ({a})", key="contract_agency")
-st.query_params["agency"] = agency_id
+names = agency_names(viewer, "No agencies yet. Import agencies.csv and contracts.csv first.")
+agency_id = agency_picker(names, key="contract_agency")
 
 
 def _optional(value) -> str:  # type: ignore[no-untyped-def]

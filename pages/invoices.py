@@ -14,43 +14,32 @@ from db.errors import BillingError
 from services import cycles
 from services.access import Permission
 from services.adjustments import record_adjustment_from_form
-from services.invoices import cycle_archive, display_lines
+from services.invoices import cycle_archive, invoice_lines
 from services.issuing import issue_cycle_now
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
 from ui.format import count, day, md, money_float, signed_usd, to_money, usd
 from ui.lines_table import lines_table_html
+from ui.pickers import agency_names, agency_picker
 
 viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
-agencies = cache.agencies(viewer)
-if not agencies:
-    empty_state("No agencies yet: there is nothing to invoice. Import agencies, contracts and users first.")
-    st.stop()
-
-names = {a.agency_id: a.name for a in agencies}
+names = agency_names(viewer, "No agencies yet: there is nothing to invoice. Import agencies, contracts and users first.")
 cycle_options = [str(c) for c in cycles.recent_cycles(today)]
-wanted_agency, wanted_cycle = query_value("agency"), query_value("cycle")
+wanted_cycle = query_value("cycle")
 if wanted_cycle and wanted_cycle not in cycle_options:
     try:
         cycle_options.append(str(Cycle.parse(wanted_cycle)))
     except ValueError:
         st.error(f"`cycle={wanted_cycle}` in the link is not a cycle (YYYY-MM); showing the current cycle.")
         wanted_cycle = None
-if wanted_agency and wanted_agency not in names:
-    st.error(f"The link names agency `{wanted_agency}`, which does not exist; pick one below.")
-    wanted_agency = None
-
 left, right = st.columns([3, 1])
-agency_id = left.selectbox(
-    "Agency", options=list(names), format_func=lambda a: f"{names[a]} ({a})",
-    index=list(names).index(wanted_agency) if wanted_agency else 0, key="invoice_agency",
-)
+agency_id = agency_picker(names, key="invoice_agency", container=left)
 cycle_text = right.selectbox(
     "Cycle", options=cycle_options,
     index=cycle_options.index(wanted_cycle or str(cycles.current_cycle(today))), key="invoice_cycle",
     help="Named by the month of its invoice: 2026-11 bills 2026-11-24 to 2026-12-23 and closes 2026-10-24 to 2026-11-23.",
 )
-st.query_params.update({"agency": agency_id, "cycle": cycle_text})
+st.query_params["cycle"] = cycle_text
 cycle = Cycle.parse(cycle_text)
 
 try:
@@ -90,7 +79,7 @@ if view is not None:
     )
 
     st.subheader("Lines")
-    lines = display_lines(snap)
+    lines = invoice_lines(view)
     prorated = [line for line in lines if line.code == "PRORATED_USER_FEE"]
     group_prorated = len(prorated) > 8  # a long list of prorations goes in its own table below
     shown = tuple(line for line in lines if not (group_prorated and line.code == "PRORATED_USER_FEE"))

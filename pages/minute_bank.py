@@ -8,16 +8,12 @@ import streamlit as st
 from db.errors import BillingError
 from services.access import Permission
 from ui import cache, charts
-from ui.context import empty_state, page_setup, query_value
+from ui.context import empty_state, page_setup
 from ui.format import count, day, md
+from ui.pickers import agency_names, agency_picker
 
 viewer, today = page_setup("Minute bank", Permission.VIEW_MINUTE_BANK)
-agencies = cache.agencies(viewer)
-if not agencies:
-    empty_state("No agencies yet, so no minute banks. Import agencies, users and calls first.")
-    st.stop()
-
-names = {a.agency_id: a.name for a in agencies}
+names = agency_names(viewer, "No agencies yet, so no minute banks. Import agencies, users and calls first.")
 runways = cache.runways(viewer, today)
 if not runways:
     empty_state("No agency has a running period yet.")
@@ -28,11 +24,7 @@ dry = [r for r in runways if r.runs_dry_before_cutoff]
 st.caption(f"Running period {md(day(period.start))} – {md(day(period.end))} (cycle {runways[0].cycle}) · "
            "burn rate = average daily minutes of the last 7 complete days")
 
-wanted = query_value("agency")
-options = [r.agency_id for r in runways]
-default = options.index(wanted) if wanted in options else 0
-agency_id = st.selectbox("Agency", options, index=default, format_func=lambda a: f"{names.get(a, a)} ({a})", key="bank_agency")
-st.query_params["agency"] = agency_id
+agency_id = agency_picker(names, key="bank_agency", options=[r.agency_id for r in runways])
 
 try:
     detail = cache.bank_detail(viewer, agency_id, today)

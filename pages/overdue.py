@@ -10,15 +10,12 @@ from db.errors import BillingError
 from services.access import Permission
 from services.overdue import open_invoice_numbers, overdue_csv, record_payment_from_form
 from ui import cache, charts
-from ui.context import empty_state, page_setup
+from ui.context import page_setup
 from ui.format import STATUS_LABELS, day, md, money_float, usd
+from ui.pickers import agency_names
 
 viewer, today = page_setup("Overdue", Permission.VIEW_OVERDUE)
-agencies = cache.agencies(viewer)
-if not agencies:
-    empty_state("No agencies yet, so nothing can be overdue.")
-    st.stop()
-names = {a.agency_id: a.name for a in agencies}
+names = agency_names(viewer, "No agencies yet, so nothing can be overdue.")
 
 view = cache.overdue_view(viewer, today)
 st.caption(f"As of {md(day(today))}. Access is restricted from 15 days past the due date; "

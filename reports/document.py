@@ -83,6 +83,19 @@ def _period(raw: dict[str, Any]) -> Period:
     return Period(parse_date(raw["start"]), parse_date(raw["end"]), int(raw["days"]))
 
 
+def lines_from_snapshot(snapshot: dict[str, Any]) -> tuple[DocumentLine, ...]:
+    """The invoice's lines with their titles, money as ``Decimal``."""
+    lines = []
+    for line in snapshot["lines"]:
+        user = line.get("user")
+        lines.append(DocumentLine(
+            code=line["code"], title=LineCode(line["code"]).title + (f": {user}" if user else ""),
+            description=line["description"], quantity=int(line["quantity"]),
+            unit_price=Decimal(line["unit_price"]), amount=Decimal(line["amount"]), user=user,
+        ))
+    return tuple(lines)
+
+
 def document_from_snapshot(
     snapshot: dict[str, Any],
     agency: AgencyHeader,
@@ -93,14 +106,6 @@ def document_from_snapshot(
     issued_on: date | None = None,
 ) -> InvoiceDocument:
     """Build from ``billing.scenario.invoice_snapshot`` output."""
-    lines = []
-    for line in snapshot["lines"]:
-        user = line.get("user")
-        title = LineCode(line["code"]).title + (f": {user}" if user else "")
-        lines.append(DocumentLine(
-            code=line["code"], title=title, description=line["description"], quantity=int(line["quantity"]),
-            unit_price=Decimal(line["unit_price"]), amount=Decimal(line["amount"]), user=user,
-        ))
     bank = snapshot["minute_bank_detail"]
     return InvoiceDocument(
         agency=agency,
@@ -111,7 +116,7 @@ def document_from_snapshot(
         restriction_date=parse_date(snapshot["restriction_date"]),
         closed_period=_period(snapshot["closed_period"]),
         advance_period=_period(snapshot["advance_period"]),
-        lines=tuple(lines),
+        lines=lines_from_snapshot(snapshot),
         bank=BankSummary(
             opening=bank["opening_balance"],
             credited=bank["credited_at_period_start"] + bank["onboarding_credit"],

@@ -17,6 +17,7 @@ from db.errors import NotFound
 from db.invoicing import CyclePreview, live_facts, preview_cycle, preview_invoice
 from db.ledger import agency_statuses
 from db.models import Agency, Payment
+from reports.document import DocumentLine, lines_from_snapshot
 
 from .access import Permission, Viewer
 
@@ -198,25 +199,6 @@ def cycle_archive(viewer: Viewer, cycle: Cycle,
     return f"invoices-{cycle}.zip", render_cycle_archive(((pdf_file_name(d), d) for d in documents), progress=progress)
 
 
-@dataclass(frozen=True)
-class DisplayLine:
-    code: str
-    title: str
-    description: str
-    quantity: int
-    unit_price: Decimal
-    amount: Decimal
-    user: str | None
-
-
-def display_lines(snapshot: dict) -> tuple[DisplayLine, ...]:  # type: ignore[type-arg]
-    """The invoice's lines with their titles, money as Decimal."""
-    lines = []
-    for line in snapshot["lines"]:
-        code = LineCode(line["code"])
-        user = line.get("user")
-        lines.append(DisplayLine(
-            code=code.value, title=code.title + (f": {user}" if user else ""), description=line["description"],
-            quantity=int(line["quantity"]), unit_price=Decimal(line["unit_price"]), amount=Decimal(line["amount"]), user=user,
-        ))
-    return tuple(lines)
+def invoice_lines(view: InvoiceView) -> tuple[DocumentLine, ...]:
+    """The lines as shown and printed, with their titles."""
+    return lines_from_snapshot(view.preview.snapshot)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from services.invoices import DisplayLine
+from services.invoices import DocumentLine
 
 from .format import count, usd
 
@@ -24,7 +24,7 @@ _STYLE = """
 """
 
 
-def lines_table_html(lines: tuple[DisplayLine, ...], total_text: str) -> str:
+def lines_table_html(lines: tuple[DocumentLine, ...], total_text: str) -> str:
     rows = "".join(
         "<tr>"
         f'<td><div><b>{escape(line.title)}</b></div><div class="why">{escape(line.description)}</div></td>'
