@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -355,8 +355,6 @@ def _write_usage(session: Session, agencies: list[_Agency], rng: random.Random, 
 
 def _mark_idle_users(session: Session, agencies: list[_Agency], rng: random.Random, detail_from: date) -> None:
     """Users whose calls are in the rollup only still get a plausible last call day."""
-    from sqlalchemy import update
-
     for agency in agencies:
         for user_id, spans in agency.users.items():
             end = spans[-1][1]
