@@ -8,7 +8,7 @@ import streamlit as st
 
 from db.errors import BillingError
 from services.access import Permission
-from services.overdue import open_invoice_numbers, overdue_csv, record_payment_from_form
+from services.overdue import invoice_cycle, open_invoice_numbers, overdue_csv, record_payment_from_form
 from ui import cache, charts
 from ui.context import page_setup
 from ui.format import STATUS_LABELS, day, md, money_float, usd
@@ -55,6 +55,16 @@ else:
     )
 st.download_button("Download CSV for ops", data=overdue_csv(view), file_name=f"overdue-{today.isoformat()}.csv",
                    mime="text/csv", icon=":material/download:", key="overdue_csv")
+
+invoiced = [r for r in view.rows if r.oldest_open_invoice and r.oldest_open_invoice.startswith("INV-")]
+if invoiced and viewer.can(Permission.VIEW_INVOICES):
+    with st.expander("The oldest open invoice of an agency, as a PDF to send"):
+        chosen = st.selectbox("Agency", [r.agency_id for r in invoiced], key="overdue_pdf_agency",
+                              format_func=lambda a: f"{names.get(a, a)} ({a})")
+        number = next(r.oldest_open_invoice for r in invoiced if r.agency_id == chosen)
+        file_name, pdf = cache.invoice_pdf(viewer, chosen, invoice_cycle(number), today)
+        st.download_button(f"Download {number} (with payments so far)", data=pdf, file_name=file_name,
+                           mime="application/pdf", icon=":material/picture_as_pdf:", key="overdue_pdf")
 
 if not viewer.can(Permission.RECORD_PAYMENT):
     st.stop()

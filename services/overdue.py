@@ -122,6 +122,11 @@ def overdue_csv(view: OverdueView) -> bytes:
     return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read the accents right
 
 
+def invoice_cycle(number: str) -> str:
+    """``INV-2026-10-0024`` → ``2026-10``: invoice numbers name their cycle."""
+    return number.removeprefix("INV-")[:7]
+
+
 def open_invoice_numbers(viewer: Viewer, agency_id: str, as_of: date) -> list[str]:
     viewer.require(Permission.VIEW_OVERDUE)
     viewer.require_agency(agency_id)
