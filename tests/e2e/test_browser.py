@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     """The dashboard on a free port, on a seeded database of its own."""
     database = tmp_path_factory.mktemp("e2e") / "demo.db"
-    seed_database(SeedOptions(agencies=12, months=6, seed=5, today=__import__("datetime").date(2026, 11, 25)),
+    seed_database(SeedOptions(agencies=12, months=6, seed=5, today=date(2026, 11, 25)),
                   engine=get_engine(f"sqlite:///{database}"))
     dispose_engines()
     port = _free_port()
