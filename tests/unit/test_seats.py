@@ -3,7 +3,7 @@ headcount, seat reuse and proration."""
 
 from __future__ import annotations
 
-from unit.scenario_kit import invoice, line, lines, steady, user
+from unit.scenario_builder import invoice, line, lines, steady, user
 
 
 def _prorated(document):

@@ -3,7 +3,7 @@ the projection and the replenishment."""
 
 from __future__ import annotations
 
-from unit.scenario_kit import call, invoice, line, steady, user
+from unit.scenario_builder import call, invoice, line, steady, user
 
 ONE_USER = steady(1)  # 31 user-days in the closed period of 2026-11
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from unit.scenario_kit import scenario, steady
+from unit.scenario_builder import scenario, steady
 
 ROOT = Path(__file__).resolve().parents[2]
 

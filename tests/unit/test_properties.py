@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from billing import LedgerInvoice, Payment, facts_from_scenario, price_invoice, statuses
 from billing.scenario import invoice_to_json
-from unit.scenario_kit import scenario
+from unit.scenario_builder import scenario
 
 SETTINGS = settings(max_examples=120, derandomize=True, deadline=None)
 WINDOW_START = date(2026, 9, 1)  # spans start and end around the closed period 2026-10-24..2026-11-23

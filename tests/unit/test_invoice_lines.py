@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from unit.scenario_kit import call, codes, invoice, line, lines, steady
+from unit.scenario_builder import call, codes, invoice, line, lines, steady
 
 ALL_ON = {
     "signal": {"mode": "per_user", "rate": "25.00"},
@@ -85,7 +85,7 @@ def test_licensing_is_charged_once_per_user_whose_first_span_starts_in_the_perio
 def test_absent_defaults_apply_licensing_fee_block_buffer_and_onboarding():
     contract = {k: v for k, v in {"user_fee": "150", "minimum_users": 0, "minute_rate": "0.0150", "signal": None,
                                   "number_cleaning_rate": None, "appointment_fee": None, "transcription_rate": None}.items()}
-    from unit.scenario_kit import scenario
+    from unit.scenario_builder import scenario
     from billing import facts_from_scenario, price_invoice
     from billing.scenario import invoice_to_json
     document = scenario()
@@ -106,7 +106,7 @@ def test_the_total_is_the_sum_of_the_rounded_lines():
 
 @pytest.mark.parametrize(("days", "amount"), [(1, "4.84"), (14, "67.74"), (16, "77.42"), (31, "150.00")])
 def test_prorated_amounts_round_half_up_once(days, amount):
-    from unit.scenario_kit import user
+    from unit.scenario_builder import user
     start = f"2026-11-{23 - days + 1:02d}" if days <= 23 else f"2026-10-{24 + 31 - days:02d}"
     doc = invoice(seats_paid_in_advance=0, users=[user("n", (start, None))])
     assert lines(doc, "PRORATED_USER_FEE")[0]["amount"] == amount
