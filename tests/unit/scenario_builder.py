@@ -1,16 +1,28 @@
-"""Scenario documents with sensible defaults, so each test states only what
-its rule is about. Dates are billing-local; the default cycle is 2026-11
-(closed period 2026-10-24..2026-11-23, 31 days; advance 30 days)."""
+"""Scenario and ledger documents with sensible defaults, so each test states
+only what its rule is about.
+
+Dates are billing-local. The default cycle is 2026-11: closed period
+2026-10-24..2026-11-23 (31 days), advance period 2026-11-24..2026-12-23
+(30 days), invoiced 2026-11-25, due 2026-12-01, restricted from 2026-12-16.
+The default contract has every optional service off, no minimum and the
+documented defaults written out; ``contract={...}`` overrides single keys.
+"""
 
 from __future__ import annotations
 
 import copy
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from billing import facts_from_scenario, price_invoice
+from billing import LedgerInvoice, Payment, facts_from_scenario, price_invoice
 from billing.scenario import invoice_to_json
 
-CONTRACT = {
+ROOT = Path(__file__).resolve().parents[2]
+
+CONTRACT: dict[str, Any] = {
     "user_fee": "150.00",
     "minimum_users": 0,
     "licensing_fee": "50.00",
@@ -24,13 +36,23 @@ CONTRACT = {
     "transcription_rate": None,
 }
 
+EVERY_SERVICE_ON: dict[str, Any] = {
+    "signal": {"mode": "per_user", "rate": "25.00"},
+    "number_cleaning_rate": "0.50",
+    "appointment_fee": "35.00",
+    "transcription_rate": "0.0200",
+}
+
+
+# --- scenario parts ----------------------------------------------------------
 
 def user(user_id: str, *spans: tuple[str, str | None]) -> dict[str, Any]:
+    """A user with access spans ``(from, to)``; ``to=None`` is still active."""
     return {"id": user_id, "access": [{"from": a, "to": b} for a, b in spans]}
 
 
 def steady(count: int, start: str = "2025-01-10", prefix: str = "s") -> list[dict[str, Any]]:
-    """``count`` users active long before and throughout the period."""
+    """``count`` users (``s01``, ``s02``...) active from ``start`` on, never leaving."""
     return [user(f"{prefix}{i:02d}", (start, None)) for i in range(1, count + 1)]
 
 
@@ -38,7 +60,21 @@ def call(day: str, seconds: int, transcribed: int = 0, who: str = "s01") -> dict
     return {"user": who, "date": day, "duration_seconds": seconds, "transcribed_seconds": transcribed}
 
 
+def number(digits: str, active_from: str = "2025-01-01", active_to: str | None = None) -> dict[str, Any]:
+    return {"number": digits, "active_from": active_from, "active_to": active_to}
+
+
+def appointment(day: str, status: str = "completed", ident: str = "ap") -> dict[str, Any]:
+    return {"id": ident, "date": day, "status": status}
+
+
+def history(cycle: str, minutes_used: int, user_days: int) -> dict[str, Any]:
+    return {"cycle": cycle, "minutes_used": minutes_used, "user_days": user_days}
+
+
 def scenario(**overrides: Any) -> dict[str, Any]:
+    """A valid scenario document; keyword arguments replace top-level keys,
+    except ``contract``, whose keys are merged into the default contract."""
     contract = dict(CONTRACT, **overrides.pop("contract", {}))
     document = {
         "agency": {"id": "A-1", "name": "Test Agency"},
@@ -54,12 +90,23 @@ def scenario(**overrides: Any) -> dict[str, Any]:
         "appointments": [],
     }
     document.update(copy.deepcopy(overrides))
-    return document
+    return copy.deepcopy(document)
+
+
+def bank(balance: int = 0, credited: int = 0) -> dict[str, int]:
+    return {"balance_at_previous_cutoff": balance, "credited_at_period_start": credited}
+
+
+# --- pricing and reading the result ---------------------------------------------
+
+def price(document: dict[str, Any]) -> dict[str, Any]:
+    """The invoice JSON of a scenario document, through the Python API."""
+    return invoice_to_json(price_invoice(facts_from_scenario(document)))
 
 
 def invoice(**overrides: Any) -> dict[str, Any]:
     """The invoice JSON of ``scenario(**overrides)``."""
-    return invoice_to_json(price_invoice(facts_from_scenario(scenario(**overrides))))
+    return price(scenario(**overrides))
 
 
 def lines(document: dict[str, Any], code: str) -> list[dict[str, Any]]:
@@ -74,3 +121,42 @@ def line(document: dict[str, Any], code: str) -> dict[str, Any]:
 
 def codes(document: dict[str, Any]) -> list[str]:
     return [line["code"] for line in document["lines"]]
+
+
+def prorated(document: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """``(user, days, amount)`` of every PRORATED_USER_FEE line, in order."""
+    return [(l["user"], l["quantity"], l["amount"]) for l in lines(document, "PRORATED_USER_FEE")]
+
+
+# --- ledgers ---------------------------------------------------------------------
+
+def ledger_invoice(number: str, total: str, cycle: str = "2026-11", agency: str = "A") -> LedgerInvoice:
+    """An invoice of ``cycle``: dated the 25th, due the 1st of the next month."""
+    year, month = (int(part) for part in cycle.split("-"))
+    due = date(year + month // 12, month % 12 + 1, 1)
+    return LedgerInvoice(number, agency, date(year, month, 25), due, Decimal(total))
+
+
+def payment(day: str, amount: str, invoice: str | None = None, agency: str = "A") -> Payment:
+    return Payment(agency, date.fromisoformat(day), Decimal(amount), invoice)
+
+
+def ledger_document(invoices: list[LedgerInvoice], payments: list[Payment] = (), **extra: Any) -> dict[str, Any]:
+    """The ledger file (SCENARIO_FORMAT.md) holding these invoices and payments."""
+    return {
+        **extra,
+        "invoices": [
+            {"number": i.number, "agency_id": i.agency_id, "invoice_date": i.invoice_date.isoformat(),
+             "due_date": i.due_date.isoformat(), "total": format(i.total, "f")}
+            for i in invoices
+        ],
+        "payments": [
+            {"agency_id": p.agency_id, "date": p.paid_on.isoformat(), "amount": format(p.amount, "f"),
+             "invoice": p.invoice}
+            for p in payments
+        ],
+    }
+
+
+def dump(document: Any) -> str:
+    return json.dumps(document, indent=1, ensure_ascii=False)
