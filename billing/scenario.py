@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .calendar import Cycle, Period, parse_date
+from .calendar import Cycle, CycleCalendar, Period, parse_date
 from .facts import (
     DEFAULT_BUFFER_PCT,
     DEFAULT_LICENSING_FEE,
@@ -272,7 +272,12 @@ def facts_from_scenario(document: Any) -> InvoiceFacts:
     """Validate a scenario document and turn it into :class:`InvoiceFacts`."""
     root = _Node(document, "").obj()
     agency = root.get("agency").obj()
-    cycle = root.get("cycle").cycle()
+    cycle_node = root.get("cycle")
+    cycle = cycle_node.cycle()
+    try:
+        CycleCalendar.of(cycle)
+    except (ValueError, OverflowError):
+        raise cycle_node.fail(f"{cycle} has key dates outside 0001-01-01..9999-12-31") from None
     closed = cycle.closed_period
     bank = root.get("minute_bank").obj()
     completed, not_billed = _appointments(root.get("appointments"), closed)
