@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .calendar import Cycle, CycleCalendar, Period, parse_date
+from .calendar import Cycle, CycleCalendar, Period, parse_date, restriction_date_for
 from .facts import (
     DEFAULT_BUFFER_PCT,
     DEFAULT_LICENSING_FEE,
@@ -357,11 +357,19 @@ def ledger_from_json(document: Any) -> tuple[list[LedgerInvoice], list[Payment],
         number = number_node.text()
         if number in by_number:
             raise number_node.fail(f"duplicate invoice number {number!r}")
+        agency_id = item.get("agency_id").text()
+        invoice_date = item.get("invoice_date").date()
+        due_node = item.get("due_date")
+        due_date = due_node.date()
+        try:
+            restriction_date_for(due_date)
+        except OverflowError:
+            raise due_node.fail("its restriction date (15 days later) is past 9999-12-31") from None
         invoice = LedgerInvoice(
             number=number,
-            agency_id=item.get("agency_id").text(),
-            invoice_date=item.get("invoice_date").date(),
-            due_date=item.get("due_date").date(),
+            agency_id=agency_id,
+            invoice_date=invoice_date,
+            due_date=due_date,
             total=item.get("total").money(),
         )
         by_number[number] = invoice

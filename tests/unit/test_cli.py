@@ -385,7 +385,6 @@ def test_warning_days_may_be_absent_or_null(tmp_path, warning_days):
 # --- inputs that used to end in a traceback ----------------------------------------------------------------------------
 # Found while writing this suite; each is fixed in billing/ by its own commit.
 
-DUE_DATE_RANGE_BUG = pytest.mark.xfail(strict=True, reason="traceback: restriction date past 9999-12-31")
 LONG_INTEGER_BUG = pytest.mark.xfail(strict=True, reason="traceback: int longer than 4300 digits")
 SURROGATE_BUG = pytest.mark.xfail(strict=True, reason="traceback: unpaired surrogate written to stdout")
 PRECISION_BUG = pytest.mark.xfail(strict=True, reason="traceback: Decimal context of 28 digits")
@@ -402,7 +401,6 @@ def test_the_last_cycle_the_calendar_can_hold_is_priced(tmp_path):
     assert out["restriction_date"] == "9999-12-16"
 
 
-@DUE_DATE_RANGE_BUG
 def test_a_due_date_whose_restriction_date_falls_outside_the_calendar_is_refused(tmp_path):
     document = _ledger_with(("invoices", 0, "due_date"), "9999-12-25")
     _refused(_run("status", _write(tmp_path, document), "--as-of", "9999-12-31"), "invoices[0].due_date: ")
