@@ -46,6 +46,8 @@ def _read_json(path: str) -> Any:
         _fail(f"{path}: not UTF-8 text")
     except json.JSONDecodeError as error:
         _fail(f"{path}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}")
+    except ValueError as error:  # an integer longer than Python will convert (4300 digits)
+        _fail(f"{path}: invalid JSON: {str(error).split(';')[0]}")
     except RecursionError:
         _fail(f"{path}: JSON nested too deeply")
 
