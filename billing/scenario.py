@@ -85,12 +85,20 @@ class _Node:
         """An identifier: a string with something in it."""
         if not isinstance(self.value, str) or not self.value.strip():
             raise self.fail(f"must be a non-empty string, got {_kind(self.value)}")
-        return self.value
+        return self._unicode()
 
     def string(self) -> str:
         """Free text (a name): any string, even empty."""
         if not isinstance(self.value, str):
             raise self.fail(f"must be a string, got {_kind(self.value)}")
+        return self._unicode()
+
+    def _unicode(self) -> str:
+        """JSON can escape a lone surrogate (``"\\ud800"``): not text, and not writable as UTF-8."""
+        try:
+            self.value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.fail(f"must be valid Unicode text, got {_kind(self.value)}") from None
         return self.value
 
     def count(self, *, allow_negative: bool = False, minimum: int = 0) -> int:

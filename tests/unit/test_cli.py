@@ -385,7 +385,6 @@ def test_warning_days_may_be_absent_or_null(tmp_path, warning_days):
 # --- inputs that used to end in a traceback ----------------------------------------------------------------------------
 # Found while writing this suite; each is fixed in billing/ by its own commit.
 
-SURROGATE_BUG = pytest.mark.xfail(strict=True, reason="traceback: unpaired surrogate written to stdout")
 PRECISION_BUG = pytest.mark.xfail(strict=True, reason="traceback: Decimal context of 28 digits")
 
 
@@ -410,7 +409,6 @@ def test_an_integer_too_long_to_read_is_refused(tmp_path):
     _refused(_run("invoice", _write(tmp_path, raw=raw)), "input.json: ")
 
 
-@SURROGATE_BUG
 @pytest.mark.parametrize(("path", "field"), [
     (("agency", "id"), "agency.id: "),
     (("agency", "name"), "agency.name: "),
@@ -422,7 +420,6 @@ def test_text_with_an_unpaired_surrogate_is_refused(tmp_path, path, field):
     _refused(_run("invoice", _write(tmp_path, _with(path, "A\ud800"))), field)
 
 
-@SURROGATE_BUG
 def test_a_ledger_identifier_with_an_unpaired_surrogate_is_refused(tmp_path):
     document = _ledger_with(("invoices", 1, "agency_id"), "B\udfff")
     _refused(_run("status", _write(tmp_path, document), "--as-of", "2026-12-12"), "invoices[1].agency_id: ")
