@@ -8,7 +8,7 @@ client's terms: who, which days, which seats, which minimum.
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from .calendar import Period
@@ -16,6 +16,7 @@ from .facts import SignalPlan, SignalMode
 from .minute_bank import Replenishment
 from .money import format_count as n
 from .money import format_usd as usd
+from .money import round_cents
 from .seats import ProratedActivation
 
 
@@ -59,8 +60,7 @@ def onboarding_minutes(onboarded_on: date, users: int, per_user: int, unit: Deci
 
 
 def _rate(rate: Fraction) -> str:
-    shown = (Decimal(rate.numerator) / Decimal(rate.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    return f"{shown:,}"
+    return f"{round_cents(rate):,}"  # exactly, without a decimal division
 
 
 def pre_billed_minutes(r: Replenishment, advance: Period, unit: Decimal, amount: Decimal) -> str:

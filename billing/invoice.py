@@ -11,7 +11,7 @@ from . import explain, usage
 from .calendar import CycleCalendar
 from .facts import InvoiceFacts, PeriodUsage, SignalMode
 from .minute_bank import Replenishment, replenish
-from .money import ZERO, round_cents
+from .money import ZERO, exact, round_cents
 from .seats import SeatWalk, headcount_on, newly_licensed, returning_users, user_days, walk_seats
 
 
@@ -80,6 +80,7 @@ def _line(code: LineCode, quantity: int, unit: Decimal, amount: Decimal | Fracti
     return InvoiceLine(code, quantity, unit, rounded, why(rounded), user)
 
 
+@exact
 def price_invoice(facts: InvoiceFacts) -> Invoice:
     """Price one invoice. Pure: the same facts always give the same invoice."""
     calendar = CycleCalendar.of(facts.cycle)

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from .calendar import RESTRICTION_AFTER_DAYS, restriction_date_for
 from .facts import DEFAULT_WARNING_DAYS
-from .money import ZERO
+from .money import ZERO, exact
 
 
 class Status(str, Enum):
@@ -87,10 +87,12 @@ class AgencyStatus:
     allocations: tuple[Allocation, ...] = ()
 
     @property
+    @exact
     def past_due(self) -> Decimal:
         return sum((o.balance for o in self.open_invoices if o.days_overdue > 0), ZERO)
 
     @property
+    @exact
     def amount_to_lift_or_avoid_restriction(self) -> Decimal:
         """What to pay now: to lift a restriction, the invoices 15+ days
         overdue; otherwise every past-due invoice (payments go oldest first)."""
@@ -157,6 +159,7 @@ def classify(days_overdue: int, restriction: date | None, as_of: date, balance: 
     return Status.OPEN
 
 
+@exact
 def statuses(
     invoices: Iterable[LedgerInvoice],
     payments: Iterable[Payment],

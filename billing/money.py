@@ -8,12 +8,43 @@ that rounding happens on the exact value, never on an approximation.
 
 from __future__ import annotations
 
+import functools
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Callable
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    localcontext,
+)
 from fractions import Fraction
+from typing import TypeVar
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+
+# The default context keeps 28 significant digits: a product or sum with more
+# would be rounded there first and again to cents, or quantize would fail.
+# Money is only added, subtracted and multiplied, so unbounded precision is
+# exact and costs nothing for ordinary amounts. Divide only by powers of ten
+# under it: a quotient that does not terminate would never finish.
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, rounding=ROUND_HALF_UP)
+_F = TypeVar("_F", bound=Callable)
+
+
+def exact(function: _F) -> _F:
+    """Run ``function`` with exact decimal arithmetic (see :data:`EXACT`)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with localcontext(EXACT):
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 
 _DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 
@@ -36,6 +67,7 @@ def decimal_places(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+@exact
 def round_cents(value: Decimal | Fraction | int) -> Decimal:
     """Round an exact value half-up (away from zero on a tie) to cents."""
     if isinstance(value, Decimal):

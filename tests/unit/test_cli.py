@@ -385,8 +385,6 @@ def test_warning_days_may_be_absent_or_null(tmp_path, warning_days):
 # --- inputs that used to end in a traceback ----------------------------------------------------------------------------
 # Found while writing this suite; each is fixed in billing/ by its own commit.
 
-PRECISION_BUG = pytest.mark.xfail(strict=True, reason="traceback: Decimal context of 28 digits")
-
 
 @pytest.mark.parametrize("cycle", ["0001-01", "0000-06", "9999-12"])
 def test_a_cycle_whose_periods_fall_outside_the_calendar_is_refused(tmp_path, cycle):
@@ -425,7 +423,6 @@ def test_a_ledger_identifier_with_an_unpaired_surrogate_is_refused(tmp_path):
     _refused(_run("status", _write(tmp_path, document), "--as-of", "2026-12-12"), "invoices[1].agency_id: ")
 
 
-@PRECISION_BUG
 def test_money_beyond_28_digits_is_priced_exactly(tmp_path):
     huge = "1" + "0" * 30
     out = _accepted(_run("invoice", _write(tmp_path, scenario(contract={"user_fee": huge}, users=steady(3),
@@ -434,7 +431,6 @@ def test_money_beyond_28_digits_is_priced_exactly(tmp_path):
     assert out["total"] == "3" + "0" * 30 + ".00"
 
 
-@PRECISION_BUG
 def test_ledger_money_beyond_28_digits_is_exact(tmp_path):
     document = ledger_document([ledger_invoice("INV-1", "1" + "0" * 40 + ".01")], [payment("2026-12-01", "0.02")])
     out = _accepted(_run("status", _write(tmp_path, document), "--as-of", "2026-12-12"))

@@ -267,7 +267,6 @@ def test_four_decimal_rates_are_kept_exactly():
     assert (ai["quantity"], ai["unit_price"], ai["amount"]) == (999, "0.0175", "17.48")  # 17.4825
 
 
-@pytest.mark.xfail(strict=True, reason="the product is rounded to 28 digits before the cents (Decimal context)")
 def test_a_rate_with_many_digits_is_multiplied_exactly_before_the_one_rounding():
     # 3 x 0.00499999999999999999999999999999 = 0.01499999999999999999999999999997 -> 0.01.
     # Rounding the product to 28 significant digits first gives 0.01500... and then 0.02: rounded twice.
