@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import calendar as stdlib_calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from unit.scenario_builder import invoice, steady
 
 from billing import Cycle, CycleCalendar, billing_date
 from billing.calendar import parse_date
-from unit.scenario_builder import invoice, steady
 
 
 @pytest.mark.parametrize(
@@ -114,17 +114,17 @@ def test_the_latest_invoiced_cycle_changes_on_the_25th(day, cycle):
 
 
 def test_a_utc_timestamp_is_dated_in_the_billing_zone():
-    assert billing_date(datetime(2026, 11, 24, 3, 30, tzinfo=timezone.utc)) == date(2026, 11, 23)
-    assert billing_date(datetime(2026, 11, 24, 5, 0, tzinfo=timezone.utc)) == date(2026, 11, 24)
-    assert billing_date(datetime(2026, 11, 24, 3, 30, tzinfo=timezone.utc), "America/Los_Angeles") == date(2026, 11, 23)
+    assert billing_date(datetime(2026, 11, 24, 3, 30, tzinfo=UTC)) == date(2026, 11, 23)
+    assert billing_date(datetime(2026, 11, 24, 5, 0, tzinfo=UTC)) == date(2026, 11, 24)
+    assert billing_date(datetime(2026, 11, 24, 3, 30, tzinfo=UTC), "America/Los_Angeles") == date(2026, 11, 23)
 
 
 def test_the_billing_zone_follows_daylight_saving_time():
     # 2026-10-24 is in EDT (UTC-4): 03:59 UTC is still the 23rd, 04:00 UTC is the 24th.
-    assert billing_date(datetime(2026, 10, 24, 3, 59, tzinfo=timezone.utc)) == date(2026, 10, 23)
-    assert billing_date(datetime(2026, 10, 24, 4, 0, tzinfo=timezone.utc)) == date(2026, 10, 24)
+    assert billing_date(datetime(2026, 10, 24, 3, 59, tzinfo=UTC)) == date(2026, 10, 23)
+    assert billing_date(datetime(2026, 10, 24, 4, 0, tzinfo=UTC)) == date(2026, 10, 24)
     # 2026-11-24 is in EST (UTC-5): 04:59 UTC is still the 23rd.
-    assert billing_date(datetime(2026, 11, 24, 4, 59, tzinfo=timezone.utc)) == date(2026, 11, 23)
+    assert billing_date(datetime(2026, 11, 24, 4, 59, tzinfo=UTC)) == date(2026, 11, 23)
 
 
 def test_a_timestamp_without_an_offset_is_refused():

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from unit.scenario_builder import (
     EVERY_SERVICE_ON,
     ROOT,
@@ -32,8 +31,8 @@ DELETE = object()
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "billing", *args], cwd=ROOT, capture_output=True, text=True,
-                          encoding="utf-8", errors="replace")
+    return subprocess.run([sys.executable, "-m", "billing", *args], cwd=ROOT, capture_output=True, check=False,
+                          text=True, encoding="utf-8", errors="replace")
 
 
 def _write(tmp_path: Path, document: Any = None, raw: str | bytes | None = None) -> str:

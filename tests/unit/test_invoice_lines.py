@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
 from unit.scenario_builder import (
     EVERY_SERVICE_ON,
     appointment,
@@ -170,7 +169,8 @@ def test_transcription_null_means_no_line():
 
 @pytest.mark.parametrize("service", ["signal", "number_cleaning_rate", "appointment_fee", "transcription_rate"])
 def test_switching_one_service_off_removes_only_its_line(service):
-    facts = dict(users=steady(2), seats_paid_in_advance=2, numbers=NUMBERS, appointments=APPOINTMENTS, calls=CALLS)
+    facts = {"users": steady(2), "seats_paid_in_advance": 2, "numbers": NUMBERS, "appointments": APPOINTMENTS,
+             "calls": CALLS}
     on = invoice(contract=EVERY_SERVICE_ON, **facts)
     off = invoice(contract={**EVERY_SERVICE_ON, service: None}, **facts)
     removed = {"signal": "EH_SIGNAL", "number_cleaning_rate": "NUMBER_CLEANING", "appointment_fee": "APPOINTMENTS",

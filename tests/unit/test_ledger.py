@@ -10,10 +10,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from unit.scenario_builder import ledger_document, ledger_invoice, payment
 
 from billing import LedgerInvoice, Status, statuses
 from billing.scenario import ledger_from_json, statuses_to_json
-from unit.scenario_builder import ledger_document, ledger_invoice, payment
 
 NOV = ledger_invoice("INV-2026-11-0001", "1000.00", "2026-11")
 OCT = ledger_invoice("INV-2026-10-0001", "600.00", "2026-10")
@@ -141,7 +141,7 @@ def test_status_by_days_overdue_with_the_default_warning_of_5_days(day, status, 
 def test_nothing_invoiced_yet_is_paid_up():
     s = _one([NOV], [], "2026-11-24")
     assert (s.status, s.balance, s.days_overdue, s.restriction_date, s.oldest_open_invoice) == (
-        Status.PAID_UP, Decimal("0"), 0, None, None)
+        Status.PAID_UP, Decimal(0), 0, None, None)
 
 
 def test_an_invoice_of_zero_is_never_open():
@@ -203,7 +203,7 @@ def test_amount_to_avoid_a_restriction_leaves_out_invoices_not_yet_due():
     assert s.amount_to_lift_or_avoid_restriction == Decimal("1000.00")
 
 
-@pytest.mark.parametrize(("day", "expected"), [("2026-11-26", Decimal("0")), ("2026-11-24", Decimal("0"))])
+@pytest.mark.parametrize(("day", "expected"), [("2026-11-26", Decimal(0)), ("2026-11-24", Decimal(0))])
 def test_nothing_to_pay_when_nothing_is_past_due(day, expected):
     s = _one([NOV], [], day)
     assert s.status in (Status.OPEN, Status.PAID_UP) and s.amount_to_lift_or_avoid_restriction == expected

@@ -10,11 +10,22 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from unit.scenario_builder import (
+    bank,
+    call,
+    codes,
+    history,
+    invoice,
+    line,
+    price,
+    scenario,
+    steady,
+    user,
+)
 
 from billing import Cycle, PeriodUsage
 from billing.minute_bank import round_up_to_block, usage_rate
 from billing.usage import billable_minutes
-from unit.scenario_builder import bank, call, codes, history, invoice, line, price, scenario, steady, user
 
 ONE_USER = steady(1)
 HUNDRED_A_DAY = [call("2026-11-02", 3100 * 60)]  # 3100 min over 31 user-days

@@ -13,10 +13,17 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from billing import LedgerInvoice, Payment, ScenarioError, facts_from_scenario, statuses
-from billing.scenario import statuses_to_json
 from unit.scenario_builder import price, scenario
+
+from billing import (
+    LedgerInvoice,
+    Payment,
+    ScenarioError,
+    facts_from_scenario,
+    price_invoice,
+    statuses,
+)
+from billing.scenario import statuses_to_json
 
 SETTINGS = settings(max_examples=150, derandomize=True, deadline=None, database=None)
 WINDOW_START = date(2026, 9, 1)  # spans start and end around the closed period 2026-10-24..2026-11-23
@@ -188,8 +195,7 @@ def test_a_malformed_document_is_refused_with_a_scenario_error_and_nothing_else(
     except ScenarioError as error:
         assert error.field.split(".")[0].split("[")[0] in {p[0] for p in PATHS}
         return
-    from billing import price_invoice  # the document happened to stay valid: it must price
-    price_invoice(facts)
+    price_invoice(facts)  # the document happened to stay valid: it must price
 
 
 # --- ledgers --------------------------------------------------------------------------------------------

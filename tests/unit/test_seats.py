@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from unit.scenario_builder import invoice, line, lines, prorated, steady, user
 
 from billing import AccessSpan, Cycle, User
 from billing.seats import headcount_on, user_days, walk_seats
-from unit.scenario_builder import invoice, line, lines, prorated, steady, user
-
 
 # --- access spans and headcount ------------------------------------------------------
 
