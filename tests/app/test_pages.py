@@ -1,73 +1,153 @@
-"""Every page renders on the demo data and on an empty database, deep links
-work, and the payment form records good input and refuses bad input."""
+"""The dashboard: every page renders on the demo data and on an empty
+database, deep links select what they name, and the payment form records
+good input and refuses bad input."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
-from app_kit import signed_in
+import streamlit as st
 from sqlalchemy import func, select
 
 from db.engine import get_engine, session_scope
 from db.models import Payment
 
-PAGES = ["pages/overview.py", "pages/calendar.py", "pages/invoices.py", "pages/contracts.py", "pages/minute_bank.py",
-         "pages/overdue.py", "pages/import_data.py", "pages/audit_log.py"]
+
+def _texts(at) -> list[str]:
+    """Every piece of text on the page, markdown escapes removed."""
+    parts = [el.value for kind in ("title", "subheader", "markdown", "caption", "info", "success", "warning", "error")
+             for el in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return [p.replace("\\", "") for p in parts]
+
+
+def _charts(at) -> list[str]:
+    """Keys of the plotly charts on the page."""
+    return [chart.proto.id for chart in at.get("plotly_chart")]
+
+
+def _has(*needles: str):
+    return lambda at: all(any(needle in text for text in _texts(at)) for needle in needles)
+
+
+# page -> what shows it really rendered on the demo data
+DEMO_EXPECTATIONS = {
+    "pages/overview.py": lambda at: len(at.metric) >= 8 and any("overview_totals" in c for c in _charts(at))
+    and any("overview_status" in c for c in _charts(at)),
+    "pages/calendar.py": lambda at: len(at.dataframe) == 2 and len(at.dataframe[1].value) == 10,
+    "pages/invoices.py": lambda at: _has("Lines", "All agencies, cycle 2026-11")(at) and len(at.dataframe) >= 1
+    and at.metric[0].label == "Total",
+    "pages/contracts.py": lambda at: len(at.dataframe) == 1 and len(at.dataframe[0].value) >= 1,
+    "pages/minute_bank.py": lambda at: any("bank_chart" in c for c in _charts(at)) and len(at.dataframe[0].value) == 10,
+    "pages/overdue.py": lambda at: any("aging_chart" in c for c in _charts(at)) and len(at.dataframe[0].value) >= 2,
+    "pages/import_data.py": lambda at: at.selectbox(key="import_kind").value == "agencies",
+    "pages/audit_log.py": lambda at: len(at.dataframe[0].value) > 0,
+}
+PAGES = list(DEMO_EXPECTATIONS)
+
+# page -> the friendly message an empty database gets instead of a traceback
+EMPTY_STATES = {
+    "pages/overview.py": _has("No agencies yet", "python manage.py seed"),
+    "pages/calendar.py": _has("No agencies yet"),
+    "pages/invoices.py": _has("No agencies yet: there is nothing to invoice"),
+    "pages/contracts.py": _has("No agencies yet"),
+    "pages/minute_bank.py": _has("No agencies yet, so no minute banks"),
+    "pages/overdue.py": _has("No agencies yet, so nothing can be overdue"),
+    "pages/import_data.py": lambda at: at.selectbox(key="import_kind") is not None,  # the way to fill it
+    "pages/audit_log.py": _has("0 events"),
+}
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_on_the_demo_data(demo_db, page):
-    at = signed_in("finance")
+def test_every_page_renders_on_the_demo_data(viewer_app, render_times, page):
+    at = viewer_app("finance")
+    st.cache_data.clear()  # measure the page pricing its own data, not the overview's leftovers
     started = time.perf_counter()
     at.switch_page(page).run()
-    elapsed = time.perf_counter() - started
-    print(f"{page}: first render {elapsed * 1000:.0f} ms")
+    cold = time.perf_counter() - started
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert elapsed < 5
+    assert DEMO_EXPECTATIONS[page](at), _texts(at)
+    started = time.perf_counter()
+    at.run()
+    warm = time.perf_counter() - started
+    assert not at.exception, at.exception
+    render_times(page.removeprefix("pages/"), cold, warm)
+    print(f"{page}: {cold * 1000:.0f} ms cold, {warm * 1000:.0f} ms warm")
+    assert cold < 5 and warm < 5  # a sanity bound, not a benchmark
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_has_a_friendly_empty_state(empty_db, page):
-    at = signed_in("finance")
+def test_every_page_has_a_friendly_empty_state(empty_db, viewer_app, page):
+    at = viewer_app("finance")
     at.switch_page(page).run()
     assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert EMPTY_STATES[page](at), _texts(at)
+    assert not any("None" in text.split() for text in _texts(at)), _texts(at)
 
 
-def test_the_empty_overview_says_what_to_do(empty_db):
-    at = signed_in("finance")
-    assert any("No agencies yet" in info.value for info in at.info)
-
-
-def test_a_deep_link_selects_the_agency_and_the_cycle(demo_db):
-    at = signed_in("finance")
+# -- deep links --------------------------------------------------------------------------
+def test_a_deep_link_selects_the_agency_and_the_cycle(viewer_app):
+    at = viewer_app("finance")
     at.query_params["agency"] = "A-1003"
     at.query_params["cycle"] = "2026-10"
     at.switch_page("pages/invoices.py").run()
+    assert not at.exception and not at.error
     assert at.selectbox(key="invoice_agency").value == "A-1003"
     assert at.selectbox(key="invoice_cycle").value == "2026-10"
-    assert any("Issued INV" in md.value.replace("\\", "") for md in at.markdown)
+    assert any("Coastal Family Insurance" in t and "Issued INV-2026-10-" in t for t in _texts(at)), _texts(at)
 
 
-def test_the_url_follows_the_selection(demo_db):
-    at = signed_in("finance")
+def test_the_url_follows_the_selection(viewer_app):
+    at = viewer_app("finance")
     at.switch_page("pages/invoices.py").run()
     at.selectbox(key="invoice_agency").set_value("A-1004").run()
-    assert at.query_params["agency"] == ["A-1004"] or at.query_params["agency"] == "A-1004"
+    assert at.query_params["agency"] == "A-1004"
+    assert any("Delta Health Advisors" in t for t in _texts(at))
+    at.selectbox(key="invoice_cycle").set_value("2026-09").run()
+    assert (at.query_params["agency"], at.query_params["cycle"]) == ("A-1004", "2026-09")
+    assert not at.exception and not at.error
 
 
-@pytest.mark.parametrize(("agency", "cycle", "message"), [("A-9999", "2026-11", "does not exist"),
-                                                           ("A-1001", "2026-13", "not a cycle")])
-def test_a_broken_deep_link_says_so(demo_db, agency, cycle, message):
-    at = signed_in("finance")
+def test_a_deep_link_selects_the_minute_bank_agency(viewer_app):
+    at = viewer_app("finance")
+    at.query_params["agency"] = "A-1007"
+    at.switch_page("pages/minute_bank.py").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="bank_agency").value == "A-1007"
+    at.selectbox(key="bank_agency").set_value("A-1001").run()
+    assert at.query_params["agency"] == "A-1001"
+
+
+@pytest.mark.parametrize(("agency", "cycle", "message"), [
+    ("A-9999", "2026-11", "names agency `A-9999`, which does not exist"),
+    ("A-1001", "2026-13", "`cycle=2026-13` in the link is not a cycle"),
+    ("A-1001", "november", "`cycle=november` in the link is not a cycle"),
+    ("A-1001", "2026-1", "`cycle=2026-1` in the link is not a cycle"),
+])
+def test_a_broken_deep_link_says_so_and_shows_a_valid_invoice(viewer_app, agency, cycle, message):
+    at = viewer_app("finance")
     at.query_params["agency"] = agency
     at.query_params["cycle"] = cycle
     at.switch_page("pages/invoices.py").run()
+    assert not at.exception, at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert at.selectbox(key="invoice_agency").value in {agency, "A-1001"}
+    assert at.selectbox(key="invoice_cycle").value in {cycle, "2026-11"}
+    assert at.metric[0].label == "Total"  # the page still shows an invoice
+
+
+def test_a_deep_link_to_an_unknown_agency_on_the_minute_bank_says_so(viewer_app):
+    at = viewer_app("finance")
+    at.query_params["agency"] = "A-9999"
+    at.switch_page("pages/minute_bank.py").run()
     assert not at.exception
-    assert any(message in e.value for e in at.error)
+    assert any("A-9999" in e.value and "does not exist" in e.value for e in at.error)
 
 
+# -- the payment form ----------------------------------------------------------------------
 def _payments() -> int:
     with session_scope(get_engine()) as session:
         return session.scalar(select(func.count()).select_from(Payment))
@@ -80,22 +160,111 @@ def _pay(at, amount: str, reference: str = ""):
     return at.run()
 
 
-def test_the_payment_form_records_a_payment_and_the_page_updates(demo_db):
-    at = signed_in("finance")
+def _overdue_rows(at) -> dict[str, str]:
+    frame = at.dataframe[0].value if at.dataframe else None
+    return {} if frame is None else dict(zip(frame["Name"], frame["Status"], strict=True))
+
+
+def test_the_payment_form_records_a_payment_and_the_page_updates(viewer_app):
+    at = viewer_app("finance")
     at.switch_page("pages/overdue.py").run()
+    assert _overdue_rows(at)["Coastal Family Insurance"] == "Restricted"
+    restricted_before = {m.label: m.value for m in viewer_app("finance").metric}["Restricted"]
     before = _payments()
-    _pay(at, "$1,234.50", "ACH-APPTEST-1")
-    assert not at.exception and not at.error
-    assert any("Recorded $1,234.50" in s.value for s in at.success)
+
+    at.selectbox(key="pay_agency").set_value("A-1003").run()
+    _pay(at, "$1,700.40", "ACH-APPTEST-1")
+
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == ["Recorded $1,700.40 from Coastal Family Insurance on Wed 2026-11-25."]
     assert _payments() == before + 1
+    assert "Coastal Family Insurance" not in _overdue_rows(at)  # paid: no longer overdue, let alone restricted
+    overview = viewer_app("finance")
+    assert int({m.label: m.value for m in overview.metric}["Restricted"]) == int(restricted_before) - 1
 
 
-@pytest.mark.parametrize(("amount", "problem"), [("abc", "not a decimal"), ("0", "more than $0.00"),
-                                                 ("1.005", "more than 2 decimal places"), ("-5", "more than $0.00")])
-def test_the_payment_form_refuses_bad_amounts_and_records_nothing(demo_db, amount, problem):
-    at = signed_in("finance")
+def test_the_same_reference_twice_is_recorded_once(viewer_app):
+    at = viewer_app("finance")
     at.switch_page("pages/overdue.py").run()
     before = _payments()
-    _pay(at, amount)
-    assert any("amount" in e.value and problem in e.value for e in at.error), [e.value for e in at.error]
+    _pay(at, "10.00", "ACH-TWICE")
+    _pay(at, "10.00", "ACH-TWICE")
+    assert _payments() == before + 1
+    assert any("already recorded; nothing changed" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize(("amount", "problem"), [
+    ("abc", "amount: not a decimal number: 'abc'"),
+    ("0", "amount: must be more than $0.00"),
+    ("1.005", "amount: 1.005 has more than 2 decimal places"),
+    ("-5", "amount: must be more than $0.00"),
+    ("", "amount: not a decimal number"),
+    ("1,2345", "amount: not a decimal number"),
+])
+def test_the_payment_form_refuses_bad_amounts_and_records_nothing(viewer_app, amount, problem):
+    at = viewer_app("finance")
+    at.switch_page("pages/overdue.py").run()
+    before = _payments()
+    _pay(at, amount, "REF-BAD")
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.startswith("Not recorded.") and problem in at.error[0].value, \
+        [e.value for e in at.error]
+    assert not at.success
     assert _payments() == before
+
+
+@pytest.mark.parametrize("amount", [
+    pytest.param("1e3", id="exponent"),
+    pytest.param("1_000", id="underscore"),
+    pytest.param("\u0661\u0660\u0660", id="arabic-indic-digits"),
+])
+@pytest.mark.xfail(strict=True, reason="BUG: services.overdue.record_payment_from_form passes the text to Decimal(), "
+                   "which also reads exponents, underscores and non-ASCII digits: '1e3' is recorded as $1,000.00")
+def test_the_payment_form_refuses_amounts_that_are_not_plain_decimals(viewer_app, amount):
+    at = viewer_app("finance")
+    at.switch_page("pages/overdue.py").run()
+    before = _payments()
+    _pay(at, amount, "REF-ODD")
+    assert _payments() == before
+    assert any("amount" in e.value for e in at.error)
+
+
+# -- small things the pages get wrong ---------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="BUG: pages/overview.py captions the chart 'Largest 15 of 10 invoices' "
+                   "when there are fewer than 15 invoices")
+def test_the_overview_chart_caption_counts_right(viewer_app):
+    at = viewer_app("finance")
+    caption = next(t for t in _texts(at) if "invoices · portfolio total" in t)
+    assert "Largest 15 of 10" not in caption
+
+
+def _record_credit(at, amount: str):
+    at.selectbox(key="adj_kind").set_value("credit")
+    at.text_input(key="adj_amount").input(amount)
+    at.text_input(key="adj_reason").input("Seat billed after the user left")
+    at.button(key="FormSubmitter:adjustment_form-Record adjustment").click()
+    return at.run()
+
+
+def _issued_coastal(viewer_app):
+    at = viewer_app("finance")
+    at.query_params["agency"] = "A-1003"
+    at.query_params["cycle"] = "2026-10"
+    return at.switch_page("pages/invoices.py").run()
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: pages/invoices.py confirms an adjustment with the typed text "
+                   "(usd(to_money(amount))): '125.000' is recorded as $125.00 but confirmed as '$125.000'")
+def test_an_adjustment_is_confirmed_with_the_amount_recorded(viewer_app):
+    at = _record_credit(_issued_coastal(viewer_app), "125.000")
+    assert [s.value for s in at.success] == ["Recorded a credit of $125.00 on INV-2026-10-0003."]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: pages/invoices.py records the adjustment after drawing the balance and "
+                   "does not rerun: next to the success message the balance due is still the old one")
+def test_after_an_adjustment_the_balance_shown_is_the_new_one(viewer_app):
+    at = _issued_coastal(viewer_app)
+    assert {m.label: m.value for m in at.metric}["Balance due on this invoice"] == "$1,700.40"
+    at = _record_credit(at, "100.00")
+    assert [s.value for s in at.success] == ["Recorded a credit of $100.00 on INV-2026-10-0003."]
+    assert {m.label: m.value for m in at.metric}["Balance due on this invoice"] == "$1,600.40"
