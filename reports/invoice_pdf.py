@@ -1,10 +1,11 @@
 """Invoice PDFs with reportlab (platypus), and the whole-cycle archive.
 
 Deterministic on purpose: the same document gives the same bytes (reportlab
-``invariant`` mode, fixed metadata, no timestamps), so an issued invoice's
-PDF never changes. Every piece of user text is escaped before it reaches a
-Paragraph, so ``&``, ``<b>`` or quotes in a name print as written, and the
-shipped DejaVu fonts cover accents, Greek and Cyrillic.
+``invariant`` mode, fixed metadata, no timestamps, fixed zip dates), so an
+issued invoice's PDF never changes and can be compared byte for byte. Every
+piece of user text is escaped before it reaches a Paragraph (see
+:func:`reports.styles.text`), and the shipped DejaVu fonts cover accents,
+Greek and Cyrillic.
 """
 
 from __future__ import annotations
@@ -14,19 +15,13 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
-from functools import lru_cache
-from pathlib import Path
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -38,240 +33,281 @@ from reportlab.platypus import (
 from billing.calendar import weekday_date
 from billing.money import format_count, format_usd
 
-from .document import InvoiceDocument
+from .canvas import MARGIN, canvas_maker
+from .document import InvoiceDocument, Period
+from .styles import ACCENT, ACCENT_LIGHT, RULE, SHADE, styles, text
 
-FONTS = Path(__file__).resolve().parent / "fonts"
-ACCENT = colors.HexColor("#1f4e79")
-MUTED = colors.HexColor("#5f6b7a")
-RULE = colors.HexColor("#c9d3de")
-SHADE = colors.HexColor("#f2f5f9")
-PREVIEW_RED = colors.HexColor("#b3261e")
-ISSUER = ("Dialer Platform Billing", "billing@dialer-platform.example")
-ZIP_DATE = (2026, 1, 1, 0, 0, 0)
-
-
-@lru_cache(maxsize=1)
-def _fonts() -> tuple[str, str]:
-    pdfmetrics.registerFont(TTFont("DejaVuSans", str(FONTS / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(FONTS / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily("DejaVuSans", normal="DejaVuSans", bold="DejaVuSans-Bold",
-                                  italic="DejaVuSans", boldItalic="DejaVuSans-Bold")
-    return "DejaVuSans", "DejaVuSans-Bold"
-
-
-@lru_cache(maxsize=1)
-def _styles() -> dict[str, ParagraphStyle]:
-    regular, bold = _fonts()
-    base = ParagraphStyle("base", fontName=regular, fontSize=8.5, leading=11)
-    return {
-        "base": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5, textColor=MUTED),
-        "title": ParagraphStyle("title", parent=base, fontName=bold, fontSize=20, leading=24, textColor=ACCENT),
-        "h2": ParagraphStyle("h2", parent=base, fontName=bold, fontSize=10.5, leading=14, textColor=ACCENT, spaceBefore=8, spaceAfter=4),
-        "bold": ParagraphStyle("bold", parent=base, fontName=bold),
-        "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
-        "right_bold": ParagraphStyle("right_bold", parent=base, fontName=bold, alignment=TA_RIGHT),
-        "head": ParagraphStyle("head", parent=base, fontName=bold, textColor=colors.white),
-        "head_right": ParagraphStyle("head_right", parent=base, fontName=bold, textColor=colors.white, alignment=TA_RIGHT),
-        "total": ParagraphStyle("total", parent=base, fontName=bold, fontSize=12, leading=15, alignment=TA_RIGHT),
-        "preview": ParagraphStyle("preview", parent=base, fontName=bold, fontSize=9, textColor=PREVIEW_RED),
-    }
+ISSUER = ("Dialer Platform", "Billing · billing@dialer-platform.example")
+PRODUCER = "Dialer Billing Dashboard"
+ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # zip entries need a date; a fixed one keeps archives reproducible
+WIDTH = LETTER[0] - 2 * MARGIN
+FRAME_PADDING = 6
+# Description, quantity, unit price, amount: room for "$1,234,567.89" in bold.
+LINE_COLUMNS = (WIDTH - 2.75 * inch, 0.75 * inch, 0.9 * inch, 1.1 * inch)
+# A side-by-side table cell cannot break across pages: past this many
+# payments the summary goes below the minute bank instead.
+SIDE_BY_SIDE_PAYMENTS = 8
+FACT_COLUMNS = (0.9 * inch, 2.3 * inch)
+# Small grey labels beside larger values: drop the label 1 pt so baselines meet.
+LABEL_BASELINE = [("TOPPADDING", (0, 0), (0, -1), 1)]
+DUE_BOX = 1.55 * inch
 
 
-def _p(text: str, style: str = "base") -> Paragraph:
-    """A paragraph of *user text*: escaped, never interpreted as markup."""
-    return Paragraph(escape(text), _styles()[style])
+def _period(period: Period) -> str:
+    return f"{period.start.isoformat()} – {period.end.isoformat()} ({period.days} days)"
 
 
-def _usd(value) -> str:  # type: ignore[no-untyped-def]
-    return format_usd(value)
+def _amount_due(doc: InvoiceDocument) -> Decimal:
+    return doc.total if doc.balance_due is None else doc.balance_due
 
 
-class _NumberedCanvas(pdf_canvas.Canvas):
-    """Two passes: remember every page, then stamp "Page N of M" (and the
-    PREVIEW mark) once the total is known."""
-
-    def __init__(self, *args, preview: bool = False, footer: str = "", **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict] = []  # type: ignore[type-arg]
-        self._preview = preview
-        self._footer = footer
-
-    def showPage(self) -> None:  # noqa: N802 - reportlab's name
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self._decorate(number, total)
-            super().showPage()
-        super().save()
-
-    def _decorate(self, number: int, total: int) -> None:
-        regular, bold = _fonts()
-        width, height = LETTER
-        self.setFont(regular, 7.5)
-        self.setFillColor(MUTED)
-        self.drawString(0.75 * inch, 0.5 * inch, self._footer)
-        self.drawRightString(width - 0.75 * inch, 0.5 * inch, f"Page {number} of {total}")
-        if self._preview:
-            self.saveState()
-            self.setFont(bold, 68)
-            self.setFillColor(colors.Color(0.70, 0.15, 0.12, alpha=0.10))
-            self.translate(width / 2, height / 2)
-            self.rotate(35)
-            self.drawCentredString(0, 0, "PREVIEW")
-            self.restoreState()
-            self.setFont(bold, 8)
-            self.setFillColor(PREVIEW_RED)
-            self.drawCentredString(width / 2, height - 0.45 * inch, "PREVIEW — not an invoice: amounts may still change until the cycle is issued")
+def _plain_table(rows: list[list[object]], widths: Iterable[float], extra: list[tuple] | None = None) -> Table:
+    """A table with no padding at the edges, for layout rather than data."""
+    table = Table(rows, colWidths=list(widths))
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+        *(extra or []),
+    ]))
+    return table
 
 
-def _header(doc: InvoiceDocument) -> list:  # type: ignore[type-arg]
-    title = "Invoice preview" if doc.is_preview else "Invoice"
-    number = "No number until issued" if doc.is_preview else doc.number or ""
-    agency = [_p(doc.agency.name, "bold"), *(_p(line) for line in doc.agency.address_lines)]
-    if doc.agency.billing_email:
-        agency.append(_p(doc.agency.billing_email, "small"))
-    agency.append(_p(f"Account {doc.agency.agency_id}", "small"))
-    facts = [
-        ("Invoice number", number),
+def _title_block(doc: InvoiceDocument) -> list[Flowable]:
+    """Issuer on the left, INVOICE and its number on the right, then a rule."""
+    issuer = [text(ISSUER[0], "issuer"), text(ISSUER[1], "small")]
+    if doc.is_preview:
+        heading = [text("INVOICE PREVIEW", "title"), text("Not issued · no invoice number", "unissued")]
+    else:
+        heading = [text("INVOICE", "title"), text(doc.number or "", "number")]
+    top = _plain_table([[issuer, heading]], (WIDTH / 2, WIDTH / 2), [("VALIGN", (0, 0), (-1, -1), "BOTTOM")])
+    rule = _plain_table([[""]], (WIDTH,), [("LINEBELOW", (0, 0), (-1, -1), 1.5, ACCENT)])
+    return [top, Spacer(1, 6), rule, Spacer(1, 10)]
+
+
+def _bill_to(doc: InvoiceDocument) -> list[Flowable]:
+    agency = doc.agency
+    cell: list[Flowable] = [text("BILL TO", "label"), Spacer(1, 2), text(agency.name, "agency")]
+    cell += [text(line) for line in agency.address_lines if line.strip()]
+    if agency.billing_email:
+        cell.append(text(agency.billing_email, "small"))
+    cell.append(text(f"Account {agency.agency_id}", "small"))
+    return cell
+
+
+def _facts(doc: InvoiceDocument) -> Table:
+    """Key dates, with weekdays: people pay by the day of the week."""
+    rows = [
         ("Cycle", doc.cycle),
         ("Invoice date", weekday_date(doc.invoice_date)),
         ("Due date", weekday_date(doc.due_date)),
-        ("Restriction date", weekday_date(doc.restriction_date)),
+        ("Restricted from", weekday_date(doc.restriction_date)),
+        ("Closed period", _period(doc.closed_period)),
+        ("Advance period", _period(doc.advance_period)),
     ]
-    if doc.issued_on and not doc.is_preview:
-        facts.append(("Issued", weekday_date(doc.issued_on)))
-    facts_table = Table([[_p(k, "small"), _p(v, "right_bold" if k == "Invoice number" else "right")] for k, v in facts],
-                        colWidths=[1.2 * inch, 1.9 * inch])
-    facts_table.setStyle(TableStyle([("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("TOPPADDING", (0, 0), (-1, -1), 1)]))
-    top = Table([[_p(title, "title"), _p(f"{ISSUER[0]}\n{ISSUER[1]}".replace("\n", " · "), "small")]],
-                colWidths=[4.0 * inch, 3.0 * inch])
-    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("ALIGN", (1, 0), (1, 0), "RIGHT")]))
-    parties = Table([[[_p("Bill to", "small"), *agency], facts_table]], colWidths=[3.9 * inch, 3.1 * inch])
-    parties.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    periods = _p(
-        f"Closed period {weekday_date(doc.closed_period.start)} to {weekday_date(doc.closed_period.end)} "
-        f"({doc.closed_period.days} days): usage and activations. Advance period "
-        f"{weekday_date(doc.advance_period.start)} to {weekday_date(doc.advance_period.end)} "
-        f"({doc.advance_period.days} days): user fees and minutes billed in advance.", "small")
-    flow: list = [top, Spacer(1, 4), _rule(), Spacer(1, 8), parties, Spacer(1, 8), periods, Spacer(1, 10)]  # type: ignore[type-arg]
-    if doc.is_preview:
-        flow.insert(0, _p("PREVIEW — this is not an invoice and has no number.", "preview"))
-    return flow
+    if doc.issued_on is not None and doc.issued_on != doc.invoice_date and not doc.is_preview:
+        rows.insert(2, ("Issued", weekday_date(doc.issued_on)))
+    return _plain_table(
+        [[text(label, "small"), text(value, "bold" if label == "Due date" else "base")] for label, value in rows],
+        FACT_COLUMNS, [("BOTTOMPADDING", (0, 0), (-1, -1), 1.5), *LABEL_BASELINE],
+    )
 
 
-def _rule() -> Table:
-    line = Table([[""]], colWidths=[7.0 * inch], rowHeights=[1.2])
-    line.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), ACCENT)]))
-    return line
+def _due_box(doc: InvoiceDocument) -> Table:
+    """The one number the reader came for, where the eye lands first."""
+    due = _amount_due(doc)
+    if due < 0:  # an overpayment stays on the account as credit
+        cell = [text("CREDIT BALANCE", "due_label"), text(format_usd(-due), "due_amount"),
+                text("applied to your next invoice", "due_date")]
+    else:
+        label = "BALANCE DUE" if doc.balance_due is not None else "AMOUNT DUE"
+        cell = [text(label, "due_label"), text(format_usd(due), "due_amount"),
+                text(f"by {weekday_date(doc.due_date)}", "due_date")]
+    box = Table([[cell]], colWidths=[DUE_BOX])
+    box.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), ACCENT), ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                             ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 7)]))
+    return box
+
+
+def _header(doc: InvoiceDocument) -> list[Flowable]:
+    parties = _plain_table([[_bill_to(doc), _facts(doc), _due_box(doc)]],
+                           (WIDTH - sum(FACT_COLUMNS) - DUE_BOX, sum(FACT_COLUMNS), DUE_BOX),
+                           [("RIGHTPADDING", (0, 0), (0, 0), 10)])
+    return [*_title_block(doc), parties, Spacer(1, 12)]
+
+
+def _description(title: str, explanation: str) -> Paragraph:
+    """Title in bold, the engine's explanation below it in small grey type."""
+    body = f"<font size=8.5><b>{escape(title)}</b></font>"
+    if explanation:
+        body += f"<br/><font color='#5f6b7a'>{escape(explanation)}</font>"
+    return Paragraph(body, styles()["description"])
 
 
 def _lines_table(doc: InvoiceDocument) -> Table:
-    styles = _styles()
-    rows = [[Paragraph("Description", styles["head"]), Paragraph("Quantity", styles["head_right"]),
-             Paragraph("Unit price", styles["head_right"]), Paragraph("Amount", styles["head_right"])]]
+    """The charges; the header row repeats on every page it spans."""
+    head = [text("Description", "head"), text("Qty", "head_right"), text("Unit price", "head_right"),
+            text("Amount", "head_right")]
+    rows: list[list[object]] = [head]
     for line in doc.lines:
-        description = Paragraph(f"<b>{escape(line.title)}</b><br/><font size=7.5 color='#5f6b7a'>{escape(line.description)}</font>",
-                                styles["base"])
-        rows.append([description, _p(format_count(line.quantity), "right"), _p(_usd(line.unit_price), "right"),
-                     _p(_usd(line.amount), "right")])
-    rows.append(["", "", _p("Total", "right_bold"), _p(_usd(doc.total), "right_bold")])
-    table = Table(rows, colWidths=[4.15 * inch, 0.85 * inch, 0.95 * inch, 1.05 * inch], repeatRows=1)
-    style = [
+        rows.append([_description(line.title, line.description), text(format_count(line.quantity), "right"),
+                     text(format_usd(line.unit_price), "right"), text(format_usd(line.amount), "right")])
+    rows.append(["", "", text("Total", "right_bold"), text(format_usd(doc.total), "right_bold")])
+    last = len(rows) - 1
+    style: list[tuple] = [
         ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 1), (-1, -2), 0.4, RULE),
-        ("LINEABOVE", (2, -1), (-1, -1), 1.0, ACCENT),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 3.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+        ("LEFTPADDING", (0, 0), (-1, -1), 6),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+        ("LINEBELOW", (0, 1), (-1, last - 1), 0.4, RULE),
+        ("LINEABOVE", (2, last), (-1, last), 1.2, ACCENT),
+        ("TOPPADDING", (0, last), (-1, last), 5),
     ]
-    for index in range(2, len(rows) - 1, 2):
-        style.append(("BACKGROUND", (0, index), (-1, index), SHADE))
+    style += [("BACKGROUND", (0, row), (-1, row), SHADE) for row in range(2, last, 2)]
+    table = Table(rows, colWidths=list(LINE_COLUMNS), repeatRows=1)
     table.setStyle(TableStyle(style))
     return table
 
 
-def _bank_table(doc: InvoiceDocument) -> KeepTogether:
+def _bank(doc: InvoiceDocument, width: float) -> list[Flowable]:
     bank = doc.bank
-    cells = [("Opening balance", bank.opening), ("Credited", bank.credited), ("Used", bank.used),
-             ("Closing balance", bank.closing), ("Replenishment (billed)", bank.replenishment)]
-    table = Table([[_p(k, "small") for k, _ in cells], [_p(f"{format_count(v)} min", "bold") for _, v in cells]],
-                  colWidths=[1.4 * inch] * 5)
-    table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, RULE), ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                               ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
-    return KeepTogether([_p("Minute bank", "h2"), table])
+    rows = [("Opening balance", format_count(bank.opening)), ("Credited", f"+{format_count(bank.credited)}"),
+            ("Used", f"−{format_count(bank.used)}"), ("Closing balance", format_count(bank.closing)),
+            ("Replenishment billed", format_count(bank.replenishment))]
+    table = Table([[text(label, "small"), text(f"{value} min", "right")] for label, value in rows],
+                  colWidths=[width - 1.2 * inch, 1.2 * inch])
+    table.setStyle(TableStyle([
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("LINEABOVE", (0, 3), (-1, 3), 0.5, RULE), ("BACKGROUND", (0, 4), (-1, 4), ACCENT_LIGHT),
+        ("TOPPADDING", (0, 0), (0, -1), 2.5),
+    ]))
+    return [text("Minute bank", "h2"), table]
 
 
-def _payments(doc: InvoiceDocument) -> list:  # type: ignore[type-arg]
-    if doc.is_preview or (not doc.payments and doc.balance_due is None):
-        return []
-    rows = [[_p("Date", "small"), _p("Reference", "small"), _p("Applied", "small")]]
-    rows += [[_p(weekday_date(p.paid_on)), _p(p.reference or ""), _p(_usd(p.amount), "right")] for p in doc.payments]
-    if not doc.payments:
-        rows.append([_p("No payment received yet", "small"), "", ""])
-    if doc.balance_due is not None:
-        rows.append(["", _p("Balance due", "right_bold"), _p(_usd(doc.balance_due), "right_bold")])
-    table = Table(rows, colWidths=[1.6 * inch, 3.9 * inch, 1.5 * inch])
-    table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE), ("TOPPADDING", (0, 0), (-1, -1), 2)]))
-    return [KeepTogether([_p("Payments", "h2"), table])]
+def _summary(doc: InvoiceDocument, width: float) -> list[Flowable]:
+    """Total, payments received and what is left to pay."""
+    rows: list[list[object]] = [[text("Invoice total", "small"), text(format_usd(doc.total), "right")]]
+    for payment in doc.payments:
+        what = f"Paid {weekday_date(payment.paid_on)}" + (f" · {payment.reference}" if payment.reference else "")
+        rows.append([text(what, "small"), text(f"−{format_usd(payment.amount)}", "right")])
+    due = _amount_due(doc)
+    if due < 0:
+        rows.append([text("Credit balance", "total_label"), text(format_usd(-due), "total")])
+    else:
+        label = "Balance due" if doc.balance_due is not None else "Total due"
+        rows.append([text(label, "total_label"), text(format_usd(due), "total")])
+    table = Table(rows, colWidths=[width - 1.1 * inch, 1.1 * inch])
+    table.setStyle(TableStyle([
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("TOPPADDING", (0, 0), (0, -1), 2.5),
+        ("LINEABOVE", (0, -1), (-1, -1), 1.2, ACCENT), ("TOPPADDING", (0, -1), (-1, -1), 4),
+    ]))
+    heading = "Payments and balance" if doc.payments or doc.balance_due is not None else "Summary"
+    return [text(heading, "h2"), table]
 
 
-def _terms(doc: InvoiceDocument) -> KeepTogether:
-    due = _usd(doc.balance_due if doc.balance_due is not None else doc.total)
-    return KeepTogether([
-        Spacer(1, 10),
-        _p(f"Total due: {due}", "total"),
-        Spacer(1, 6),
-        _p(f"Payment terms: due on {weekday_date(doc.due_date)}. Invoices 15 or more days overdue are subject to "
-           f"restricted dialer access from {weekday_date(doc.restriction_date)} until paid in full. Please quote "
-           f"{doc.number or 'your account ' + doc.agency.agency_id} with your payment.", "small"),
-    ])
+def _terms(doc: InvoiceDocument) -> Paragraph:
+    quote = doc.number or f"account {doc.agency.agency_id}"
+    return Paragraph(
+        f"<b>Payment terms.</b> Due on {escape(weekday_date(doc.due_date))}. Invoices 15+ days overdue are "
+        f"subject to restricted dialer access from {escape(weekday_date(doc.restriction_date))}. "
+        f"Please quote {escape(quote)} with your payment.", styles()["small"])
+
+
+def _closing(doc: InvoiceDocument) -> list[Flowable]:
+    """Minute bank beside the summary and terms; stacked when payments are many.
+
+    A table cell cannot break across pages, so the side-by-side layout is
+    only used while the summary is short.
+    """
+    if len(doc.payments) > SIDE_BY_SIDE_PAYMENTS:
+        bank = _bank(doc, (WIDTH - 0.35 * inch) / 2)
+        bank[-1].hAlign = "LEFT"
+        return [Spacer(1, 12), KeepTogether(bank), Spacer(1, 10), *_summary(doc, WIDTH),
+                Spacer(1, 8), _terms(doc)]
+    gap = 0.35 * inch
+    half = (WIDTH - gap) / 2
+    right = [*_summary(doc, half), Spacer(1, 8), _terms(doc)]
+    return [Spacer(1, 12), _plain_table([[_bank(doc, half), "", right]], (half, gap, half))]
 
 
 def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
     """The PDF of one invoice (or preview), always the same bytes for the same document."""
     buffer = io.BytesIO()
-    footer = f"{doc.agency.name} · {doc.number or 'PREVIEW, cycle ' + doc.cycle}"
+    number = doc.number or f"PREVIEW {doc.cycle}"
+    # A frame pads its content by 6 pt: pull the margins out by as much so the
+    # content spans exactly MARGIN..page-MARGIN, like the banner and footer.
     template = SimpleDocTemplate(
-        buffer, pagesize=LETTER, leftMargin=0.75 * inch, rightMargin=0.75 * inch, topMargin=0.7 * inch,
-        bottomMargin=0.8 * inch, title=f"{doc.number or 'Invoice preview'} · {doc.agency.name}",
-        author=ISSUER[0], subject=f"Cycle {doc.cycle}", creator="Dialer Billing Dashboard", producer="Dialer Billing Dashboard",
+        buffer, pagesize=LETTER, leftMargin=MARGIN - FRAME_PADDING, rightMargin=MARGIN - FRAME_PADDING,
+        topMargin=0.6 * inch - FRAME_PADDING, bottomMargin=0.75 * inch - FRAME_PADDING, title=f"{number} · {doc.agency.name}", author=ISSUER[0],
+        subject=f"Invoice, cycle {doc.cycle}", creator=PRODUCER, producer=PRODUCER, keywords="",
         invariant=1,
     )
-    story = [*_header(doc), _lines_table(doc), _bank_table(doc), *_payments(doc), _terms(doc)]
-    template.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, preview=doc.is_preview, footer=footer, **k))
+    story = [*_header(doc), _lines_table(doc), *_closing(doc)]
+    footer = f"{doc.agency.name} · {number} · cycle {doc.cycle}" if doc.number else f"{doc.agency.name} · {number}"
+    template.build(story, canvasmaker=canvas_maker(preview=doc.is_preview, footer=footer))
     return buffer.getvalue()
 
 
-def _safe(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9]+", "_", ascii_text).strip("_")[:40] or "agency"
+# --- the cycle archive ------------------------------------------------------
+
+# Latin letters that Unicode does not decompose into a base letter and a mark.
+_LATIN = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss",
+                        "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th"})
+
+
+def safe_file_part(value: str, limit: int = 40) -> str:
+    """ASCII letters, digits, ``-`` and ``_`` only: safe in any zip tool and
+    file system (no separators, no ``..``, no spaces). Accents are dropped
+    (``Łódź`` → ``Lodz``); other scripts vanish, so callers need a fallback."""
+    ascii_text = unicodedata.normalize("NFKD", value.translate(_LATIN)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9-]+", "_", ascii_text).strip("_-")[:limit].strip("_-")
 
 
 def pdf_file_name(doc: InvoiceDocument) -> str:
-    """``INV-2026-11-0001_Acme_Insurance_Group.pdf`` or ``PREVIEW_2026-11_A-1001_Acme….pdf``."""
+    """``INV-2026-11-0001_Acme_Insurance.pdf`` or ``PREVIEW_2026-11_A-1001.pdf``."""
     if doc.number:
-        return f"{doc.number}_{_safe(doc.agency.name)}.pdf"
-    return f"PREVIEW_{doc.cycle}_{doc.agency.agency_id}_{_safe(doc.agency.name)}.pdf"
+        name = safe_file_part(doc.agency.name)
+        return f"{safe_file_part(doc.number, 60) or 'invoice'}{'_' + name if name else ''}.pdf"
+    return f"PREVIEW_{safe_file_part(doc.cycle)}_{safe_file_part(doc.agency.agency_id, 60) or 'agency'}.pdf"
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Two entries with one name would make the zip ambiguous: number them."""
+    seen: dict[str, int] = {}
+    result = []
+    for name in names:
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        stem, dot, ext = name.rpartition(".")
+        result.append(name if count == 1 else (f"{stem}_{count}.{ext}" if dot else f"{name}_{count}"))
+    return result
 
 
 def render_cycle_archive(
-    documents: Iterable[tuple[str, InvoiceDocument]],
+    docs: Iterable[tuple[str, InvoiceDocument]],
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
-    """A zip of one PDF per (file name, document), deterministic like the PDFs."""
-    items = sorted(documents, key=lambda item: item[0])
+    """A zip of one PDF per ``(file name, document)``, in name order.
+
+    Deterministic like the PDFs (fixed entry dates, sorted names), and
+    ``progress(done, total)`` is called after each PDF, because a cycle of
+    hundreds of agencies takes long enough that people want to see it move.
+    """
+    items = sorted(docs, key=lambda item: item[0])
+    names = _unique([name for name, _ in items])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for done, (name, doc) in enumerate(items, start=1):
+        for done, (name, (_, doc)) in enumerate(zip(names, items, strict=True), start=1):
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
             archive.writestr(info, render_invoice_pdf(doc))
-            if progress:
+            if progress is not None:
                 progress(done, len(items))
     return buffer.getvalue()
