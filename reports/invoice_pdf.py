@@ -121,6 +121,9 @@ def _due_box(doc: InvoiceDocument) -> Table:
     if due < 0:  # an overpayment stays on the account as credit
         cell = [text("CREDIT BALANCE", "due_label"), text(format_usd(-due), "due_amount"),
                 text("applied to your next invoice", "due_date")]
+    elif due == 0 and doc.balance_due is not None:
+        cell = [text("BALANCE DUE", "due_label"), text(format_usd(due), "due_amount"),
+                text("Paid in full. Thank you.", "due_date")]
     else:
         label = "BALANCE DUE" if doc.balance_due is not None else "AMOUNT DUE"
         cell = [text(label, "due_label"), text(format_usd(due), "due_amount"),

@@ -160,6 +160,13 @@ def test_payments_and_an_overpayment_show_as_credit():
     assert "CREDIT BALANCE $95.16" in text and "Credit balance $95.16" in text and "-$" not in text
 
 
+def test_a_paid_invoice_says_so_instead_of_a_due_date():
+    doc = make_document(1)
+    paid = replace(doc, payments=(PaymentRow(date(2026, 11, 30), doc.total, "ACH-9"),), balance_due=Decimal("0.00"))
+    text = all_text(render_invoice_pdf(paid))
+    assert "BALANCE DUE $0.00 Paid in full." in text and "by Tue 2026-12-01" not in text
+
+
 def test_many_payments_still_print_every_one_and_the_balance():
     paid = tuple(PaymentRow(date(2026, 11, 26) + timedelta(days=i), Decimal("1.00"), f"REF-{i:02d}")
                  for i in range(20))
