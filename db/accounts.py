@@ -14,9 +14,11 @@ import bcrypt
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
+import clock
+
 from . import audit
 from .errors import FieldError, NotFound
-from .models import Account, AccountAgency, Agency, LoginFailure, utcnow
+from .models import Account, AccountAgency, Agency, LoginFailure
 
 ROLES = ("finance", "account_manager", "ops")
 MAX_FAILURES = 5
@@ -108,7 +110,7 @@ def check_password(session: Session, *, email: str, password: str) -> Account | 
     is refused until the window has passed, right password or not.
     """
     email = email.strip().lower()
-    since = utcnow() - LOCKOUT
+    since = clock.real_now() - LOCKOUT
     failures = session.scalar(
         select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.at >= since)
     ) or 0

@@ -8,7 +8,7 @@ on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+import clock
+
 from .types import Money, Rate
 
 # A 64-bit key that is still SQLite's auto-incrementing rowid alias.
@@ -29,7 +31,8 @@ BigKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """When a record is written: the app's one clock (pinned with the demo's day)."""
+    return clock.now()
 
 
 class Agency(SQLModel, table=True):
@@ -284,4 +287,4 @@ class LoginFailure(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=200, index=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
+    at: datetime = Field(default_factory=clock.real_now, index=True)  # a lockout window runs on real time

@@ -26,6 +26,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+import clock
 from billing import Cycle
 from billing.calendar import DEFAULT_ZONE
 
@@ -63,7 +64,7 @@ class SeedOptions:
     agencies: int = 40
     months: int = 14
     seed: int = 2026
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=clock.today)
     calls_per_user_day: float = 6.0  # scales call volume in the detailed window (6.0: as much as the history)
     min_users: int = 5
     max_users: int = 150
@@ -192,9 +193,21 @@ AVERAGE_CALL_MINUTES = 4.63  # mean of rounded-up minutes of _call_duration (mea
 DEFAULT_CALLS_PER_USER_DAY = 6.0
 
 
+SEED_HOUR = time(9, 0)  # when, on its own ``today``, the seed says it wrote what it wrote
+
+
 def seed_database(options: SeedOptions, *, engine: Engine | None = None, progress: Progress | None = None) -> SeedSummary:
-    """Fill an empty database with the demo portfolio (see module docstring)."""
-    engine = engine or get_engine()
+    """Fill an empty database with the demo portfolio (see module docstring).
+
+    Everything written is stamped on ``options.today`` (past cycles on their
+    own invoice mornings), never on the day the seed happens to run, so the
+    demo reads the same whenever it was made.
+    """
+    with clock.frozen(datetime.combine(options.today, SEED_HOUR, ZONE)):
+        return _seed(options, engine=engine or get_engine(), progress=progress)
+
+
+def _seed(options: SeedOptions, *, engine: Engine, progress: Progress | None) -> SeedSummary:
     report = progress or (lambda message, fraction: None)
     rng = random.Random(options.seed)
     today = options.today
@@ -390,7 +403,8 @@ def _issue_past_cycles(engine: Engine, agencies: list[_Agency], today: date) -> 
     issued, cycle = 0, first
     while cycle <= last:
         morning = datetime.combine(cycle.invoice_date, time(6, 0), ZONE)
-        issued += len(issue_cycle(cycle, actor=SEED_ACTOR, today=cycle.invoice_date, engine=engine, issued_at=morning).issued)
+        with clock.frozen(morning):
+            issued += len(issue_cycle(cycle, actor=SEED_ACTOR, today=cycle.invoice_date, engine=engine, issued_at=morning).issued)
         cycle = cycle.next()
     return issued
 

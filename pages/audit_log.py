@@ -13,7 +13,7 @@ from services.audit_log import audit_events
 from ui.context import page_setup
 
 viewer, today = page_setup("Audit log", Permission.VIEW_AUDIT)
-st.caption("Every issue, payment, adjustment, import and account change, with who did it and when (UTC).")
+st.caption("Every issue, payment, adjustment, import and account change, with who did it and when (billing time zone).")
 
 f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
 start = f1.date_input("From", value=today - timedelta(days=30), key="audit_from", format="YYYY-MM-DD")
@@ -24,7 +24,7 @@ events = audit_events(viewer, start=start, end=end, action=action, actor=actor)
 st.caption(f"{len(events)} events" + (" (newest 2,000 shown)" if len(events) >= 2000 else ""))
 st.dataframe(
     pd.DataFrame({
-        "When (UTC)": [e.at.strftime("%a %Y-%m-%d %H:%M:%S") for e in events],
+        "When": [e.at.strftime("%a %Y-%m-%d %H:%M:%S %Z") for e in events],
         "Who": [e.actor for e in events],
         "Action": [e.action for e in events],
         "Subject": [e.subject for e in events],

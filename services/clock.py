@@ -1,22 +1,19 @@
-"""Which day it is, in the billing time zone.
+"""Which day it is, in the billing time zone: the app's one clock.
 
-``BILLING_TODAY=YYYY-MM-DD`` pins the date (demos, tests, screenshots);
-otherwise it is the current date in the billing zone, not the server's.
+The clock itself is the leaf module :mod:`clock` (``db`` stamps records
+with it too); this module is the name the pages and services use.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from billing import parse_date
-from settings import billing_zone, pinned_today
+import clock
+from settings import billing_zone
 
 __all__ = ["billing_today", "billing_zone"]
 
 
 def billing_today() -> date:
-    pinned = pinned_today()
-    if pinned:
-        return parse_date(pinned)
-    return datetime.now(ZoneInfo(billing_zone())).date()
+    """The business day: ``BILLING_TODAY`` when pinned, else today in the billing zone."""
+    return clock.today()

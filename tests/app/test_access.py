@@ -4,12 +4,12 @@ the actions only finance may take."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
-import db.accounts
 from billing import Cycle
 from db.engine import get_engine, session_scope
 from db.models import AuditEvent, LoginFailure
@@ -129,7 +129,7 @@ def test_four_wrong_passwords_do_not_lock_and_the_right_one_clears_them(bare_app
     assert _failures(email) == 0
 
 
-def test_five_wrong_passwords_lock_the_account_for_15_minutes(bare_app, sign_in_form, monkeypatch):
+def test_five_wrong_passwords_lock_the_account_for_15_minutes(bare_app, sign_in_form):
     email, password = OPS
     at = bare_app().run()
     for _ in range(5):
@@ -139,13 +139,13 @@ def test_five_wrong_passwords_lock_the_account_for_15_minutes(bare_app, sign_in_
     assert [e.value for e in at.error] == ["Too many wrong passwords; try again in 15 minutes."]
     assert _on_sign_in_screen(at)
 
-    real_now = db.accounts.utcnow
-    monkeypatch.setattr(db.accounts, "utcnow", lambda: real_now() + timedelta(minutes=14))
-    at = sign_in_form(at, email, password)
+    locked_at = datetime.now(UTC)
+    with time_machine.travel(locked_at + timedelta(minutes=14)):
+        at = sign_in_form(at, email, password)
     assert "viewer" not in at.session_state, "unlocked before 15 minutes"
 
-    monkeypatch.setattr(db.accounts, "utcnow", lambda: real_now() + timedelta(minutes=15, seconds=5))
-    at = sign_in_form(at, email, password)
+    with time_machine.travel(locked_at + timedelta(minutes=15, seconds=5)):
+        at = sign_in_form(at, email, password)
     assert not at.error
     assert at.session_state["viewer"].role is Role.OPS
 
