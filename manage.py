@@ -17,7 +17,9 @@ from typing import Any, NoReturn
 
 from billing import Cycle, parse_date
 from billing.scenario import invoice_to_json, statuses_to_json
-from db.errors import BillingError, FieldError
+from billing.ledger import AdjustmentKind
+from services.access import Viewer
+from services.errors import BillingError, FieldError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -116,30 +118,32 @@ def cmd_issue(args: argparse.Namespace) -> None:
     })
 
 
-def cmd_pay(args: argparse.Namespace) -> None:
-    from db.engine import session_scope
-    from db.ledger import record_payment
+def _operator(args: argparse.Namespace) -> Viewer:
+    """Commands run with the operator's rights, recorded under ``--actor``."""
+    from services.access import SYSTEM
 
-    with session_scope() as session:
-        outcome = record_payment(session, agency_id=args.agency, amount=args.amount, paid_on=args.date,
-                                 actor=args.actor, invoice_number=args.invoice, reference=args.reference)
-        payment = outcome.payment
-        _print_json({"recorded": outcome.created, "id": payment.id, "agency_id": payment.agency_id,
-                     "amount": str(payment.amount), "date": payment.paid_on.isoformat(),
-                     "invoice": payment.invoice_number, "reference": payment.reference})
+    actor = (getattr(args, "actor", None) or SYSTEM.email).strip() or SYSTEM.email
+    return Viewer(actor, actor, SYSTEM.role)
+
+
+def cmd_pay(args: argparse.Namespace) -> None:
+    from services.payments import record_payment
+
+    payment = record_payment(_operator(args), agency_id=args.agency, amount=args.amount, paid_on=args.date,
+                             invoice_number=args.invoice, reference=args.reference)
+    _print_json({"recorded": payment.created, "id": payment.id, "agency_id": payment.agency_id,
+                 "amount": str(payment.amount), "date": payment.paid_on.isoformat(),
+                 "invoice": payment.invoice_number, "reference": payment.reference})
 
 
 def cmd_adjust(args: argparse.Namespace) -> None:
-    from db.engine import session_scope
-    from db.ledger import adjustment_number, record_adjustment
+    from services.adjustments import record_adjustment
 
-    with session_scope() as session:
-        adjustment = record_adjustment(session, agency_id=args.agency, kind=args.kind, amount=args.amount,
-                                       on_date=args.date, reason=args.reason, actor=args.actor,
-                                       invoice_number=args.invoice, due_on=args.due)
-        _print_json({"number": adjustment_number(adjustment), "agency_id": adjustment.agency_id, "kind": adjustment.kind,
-                     "amount": str(adjustment.amount), "date": adjustment.on_date.isoformat(),
-                     "invoice": adjustment.invoice_number, "reason": adjustment.reason})
+    adjustment = record_adjustment(_operator(args), agency_id=args.agency, kind=args.kind, amount=args.amount,
+                                   on_date=args.date, reason=args.reason, invoice_number=args.invoice, due_on=args.due)
+    _print_json({"number": adjustment.number, "agency_id": adjustment.agency_id, "kind": str(adjustment.kind),
+                 "amount": str(adjustment.amount), "date": adjustment.on_date.isoformat(),
+                 "invoice": adjustment.invoice_number, "reason": adjustment.reason})
 
 
 def cmd_status(args: argparse.Namespace) -> None:
@@ -248,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     adjust = sub.add_parser("adjust", help="record a credit or debit adjustment (issued invoices never change)")
     adjust.add_argument("--agency", required=True)
-    adjust.add_argument("--kind", required=True, choices=("credit", "debit"))
+    adjust.add_argument("--kind", required=True, choices=[str(kind) for kind in AdjustmentKind])
     adjust.add_argument("--amount", required=True)
     adjust.add_argument("--date", required=True, type=_date)
     adjust.add_argument("--reason", required=True)

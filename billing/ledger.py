@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Iterable
 
 from .calendar import RESTRICTION_AFTER_DAYS, restriction_date_for
@@ -21,7 +21,15 @@ from .facts import DEFAULT_WARNING_DAYS
 from .money import ZERO, exact
 
 
-class Status(str, Enum):
+class AdjustmentKind(StrEnum):
+    """A correction beside an immutable invoice: a *credit* is settled like
+    a payment; a *debit* is owed like a small invoice."""
+
+    CREDIT = "credit"
+    DEBIT = "debit"
+
+
+class Status(StrEnum):
     PAID_UP = "paid_up"
     OPEN = "open"
     OVERDUE = "overdue"

@@ -61,6 +61,68 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(text)
 
 
+class AmountError(ValueError):
+    """Why a typed amount is not one, as words a person can act on
+    (``"must not contain underscores"``); the caller names the field."""
+
+
+MAX_AMOUNT_LENGTH = 40  # characters: longer text is not an amount, and never worth parsing
+MAX_WHOLE_DIGITS = 12  # 999,999,999,999.99 is more than any invoice we bill
+_TYPED_AMOUNT = re.compile(r"\$?(?P<number>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)")
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def parse_amount(text: str, *, places: int = 2, typed: bool = True) -> Decimal:
+    """The one parser of money (and rates) written by people.
+
+    ``typed=True`` (forms, the command line) accepts what a person types:
+    ``1000``, ``1000.00``, ``1,000.00`` and ``$1,000.00``. ``typed=False``
+    (CSV files) accepts plain decimals only (``1000.00``, ``0.0150``).
+    Either way exponents, underscores, signs, spaces inside, digits other
+    than 0-9 and more than ``places`` decimals are refused with a reason in
+    words, because ``Decimal()`` would read ``1e3``, ``1_000`` and ``١٠٠٠``
+    and nobody would notice until the invoice is wrong. Extra zeros after
+    ``places`` are only zeros: ``125.000`` is $125.00. Money (two places)
+    comes back in cents (``125`` -> ``125.00``); a rate as written.
+    """
+    if not isinstance(text, str):
+        raise AmountError(f"must be written as text, not {type(text).__name__}")
+    cleaned = text.strip()
+    example = "1,250.00" if places == 2 else "0.0150"
+    if not cleaned:
+        raise AmountError("is required")
+    if len(cleaned) > MAX_AMOUNT_LENGTH:
+        raise AmountError("is too long to be an amount")
+    if any(ch.isnumeric() and ch not in _ASCII_DIGITS for ch in cleaned):
+        raise AmountError("must be written with the digits 0-9")
+    if cleaned[0] in "-+−" or cleaned.startswith(("$-", "$+")):
+        raise AmountError("must be written without a sign" if cleaned[0] == "+" else "must not be negative")
+    if "_" in cleaned:
+        raise AmountError(f"must not contain underscores; write it like {example}")
+    if "e" in cleaned.lower() and any(ch in _ASCII_DIGITS for ch in cleaned):
+        raise AmountError(f"must be written out in digits, like {example}, not as an exponent")
+    if not typed and "$" in cleaned:
+        raise AmountError(f"must be a plain number without a currency sign, like {example}")
+    if not typed and "," in cleaned:
+        raise AmountError(f"must be a plain number without thousands separators, like {example}")
+    match = _TYPED_AMOUNT.fullmatch(cleaned)
+    if match is None:
+        if "," in cleaned and _TYPED_AMOUNT.fullmatch(cleaned.replace(",", "")):
+            raise AmountError(f"has its thousands separators in the wrong places; write it like {example}")
+        raise AmountError(f"is not an amount; write it like {example}")
+    value = Decimal(match["number"].replace(",", ""))
+    whole_digits = len(match["number"].split(".")[0].replace(",", "").lstrip("0"))
+    if whole_digits > MAX_WHOLE_DIGITS:
+        raise AmountError("is larger than any amount we bill")
+    if decimal_places(value) > places:
+        trimmed = value.quantize(Decimal(1).scaleb(-places))
+        if trimmed != value:
+            what = "cents: at most 2 decimal places" if places == 2 else f"at most {places} decimal places"
+            raise AmountError(f"has more than {places} decimal places ({what})")
+        value = trimmed
+    return value.quantize(CENT) if places == 2 else value
+
+
 def decimal_places(value: Decimal) -> int:
     """Number of digits after the decimal point as written (``1.50`` → 2)."""
     exponent = value.as_tuple().exponent

@@ -13,135 +13,160 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from billing import AgencyStatus, Cycle, LedgerInvoice, statuses
 from billing import Payment as LedgerPayment
 from billing.facts import DEFAULT_WARNING_DAYS
+from billing.ledger import AdjustmentKind
+from billing.money import format_usd
 
 from . import audit
 from .errors import FieldError, NotFound
 from .models import Adjustment, Agency, Invoice, Payment
-from .types import MONEY_PLACES, to_exact_decimal
 
-ADJUSTMENT_KINDS = ("credit", "debit")
-
-
-def _positive_money(value: object, field: str) -> Decimal:
-    try:
-        amount = to_exact_decimal(value, MONEY_PLACES)
-    except ValueError as error:
-        raise FieldError(field, str(error)) from None
-    if amount <= 0:
-        raise FieldError(field, f"must be more than $0.00, got {amount}")
-    return amount
-
-
-def _agency(session: Session, agency_id: str) -> Agency:
-    agency = session.get(Agency, agency_id)
-    if agency is None:
-        raise FieldError("agency", f"no agency {agency_id!r}")
-    return agency
-
-
-def _invoice_of(session: Session, agency_id: str, number: str | None) -> Invoice | None:
-    if not number:
-        return None
-    invoice = session.scalars(select(Invoice).where(Invoice.number == number)).first()
-    if invoice is None:
-        raise FieldError("invoice", f"no issued invoice {number!r}")
-    if invoice.agency_id != agency_id:
-        raise FieldError("invoice", f"{number} belongs to {invoice.agency_id}, not {agency_id}")
-    return invoice
+@dataclass(frozen=True)
+class StoredPayment:
+    id: int
+    agency_id: str
+    amount: Decimal
+    paid_on: date
+    invoice_number: str | None
+    reference: str | None
 
 
 @dataclass(frozen=True)
 class PaymentOutcome:
-    payment: Payment
+    """What storing a payment did: ``created`` False when the same payment
+    (same reference, same details) was already stored."""
+
+    payment: StoredPayment
     created: bool
+
+
+class ReferenceTaken(FieldError):
+    """The reference is already stored for a different payment."""
+
+    def __init__(self, reference: str, existing: StoredPayment) -> None:
+        super().__init__(
+            "Reference",
+            f"{reference!r} is already recorded for {existing.agency_id}: {format_usd(existing.amount)} on "
+            f"{existing.paid_on.isoformat()}; use a new reference",
+        )
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class StoredAdjustment:
+    number: str
+    agency_id: str
+    kind: AdjustmentKind
+    amount: Decimal
+    on_date: date
+    due_on: date | None
+    invoice_number: str | None
+    reason: str
+
+
+def _stored_payment(row: Payment) -> StoredPayment:
+    assert row.id is not None
+    return StoredPayment(row.id, row.agency_id, row.amount, row.paid_on, row.invoice_number, row.reference)
+
+
+def agency_onboarded_on(*, session: Session, agency_id: str) -> date | None:
+    """The agency's onboarding date, or None when there is no such agency."""
+    return session.scalar(select(Agency.onboarded_on).where(Agency.id == agency_id))
+
+
+def invoice_agency(*, session: Session, number: str) -> str | None:
+    """Whose issued invoice ``number`` is, or None when none is issued."""
+    return session.scalar(select(Invoice.agency_id).where(Invoice.number == number))
+
+
+def first_invoice_date(*, session: Session, agency_id: str) -> date | None:
+    return session.scalar(select(func.min(Invoice.invoice_date)).where(Invoice.agency_id == agency_id))
+
+
+def payment_by_reference(*, session: Session, reference: str) -> StoredPayment | None:
+    row = session.scalars(select(Payment).where(Payment.reference == reference)).first()
+    return _stored_payment(row) if row is not None else None
 
 
 def record_payment(
     session: Session,
     *,
     agency_id: str,
-    amount: object,
+    amount: Decimal,
     paid_on: date,
     actor: str,
     invoice_number: str | None = None,
     reference: str | None = None,
 ) -> PaymentOutcome:
-    """Record money received. A re-submitted reference is a no-op; the same
-    reference with different details is refused rather than overwritten."""
-    _agency(session, agency_id)
-    value = _positive_money(amount, "amount")
-    invoice = _invoice_of(session, agency_id, invoice_number)
+    """Store a validated payment once per reference, with its audit entry in
+    the same transaction (callers validate what people typed: see
+    :mod:`services.payments`).
+
+    A re-submitted reference with the same details is a no-op; the same
+    reference with other details is refused, also when another process
+    stored it a moment ago (the unique constraint decides the race).
+    """
     reference = (reference or "").strip() or None
-    if reference is not None:
-        existing = session.scalars(select(Payment).where(Payment.reference == reference)).first()
-        if existing is not None:
-            same = (existing.agency_id, existing.amount, existing.paid_on, existing.invoice_number) == (
-                agency_id, value, paid_on, invoice.number if invoice else None,
-            )
-            if same:
-                return PaymentOutcome(existing, created=False)
-            raise FieldError(
-                "reference",
-                f"{reference!r} is already recorded for {existing.agency_id}: "
-                f"${existing.amount:,} on {existing.paid_on.isoformat()}; use a new reference",
-            )
-    payment = Payment(
-        agency_id=agency_id, paid_on=paid_on, amount=value,
-        invoice_number=invoice.number if invoice else None, reference=reference, recorded_by=actor,
-    )
+
+    def settle(existing: StoredPayment) -> PaymentOutcome:
+        same = (existing.agency_id, existing.amount, existing.paid_on, existing.invoice_number) == (
+            agency_id, amount, paid_on, invoice_number)
+        if not same:
+            raise ReferenceTaken(reference or "", existing)
+        return PaymentOutcome(existing, created=False)
+
+    if reference is not None and (existing := payment_by_reference(session=session, reference=reference)):
+        return settle(existing)
+    row = Payment(agency_id=agency_id, paid_on=paid_on, amount=amount, invoice_number=invoice_number,
+                  reference=reference, recorded_by=actor)
     try:
         with session.begin_nested():
-            session.add(payment)
+            session.add(row)
             session.flush()
-    except IntegrityError:  # the same reference recorded a moment ago by someone else
-        existing = session.scalars(select(Payment).where(Payment.reference == reference)).one()
-        return PaymentOutcome(existing, created=False)
+    except IntegrityError:  # the same reference stored a moment ago by someone else
+        raced = payment_by_reference(session=session, reference=reference or "")
+        if raced is None:
+            raise
+        return settle(raced)
     audit.record(
         session, actor=actor, action="record_payment", subject=agency_id,
-        amount=str(value), paid_on=paid_on.isoformat(), invoice=payment.invoice_number, reference=reference,
+        amount=str(amount), paid_on=paid_on.isoformat(), invoice=invoice_number, reference=reference,
     )
-    return PaymentOutcome(payment, created=True)
+    return PaymentOutcome(_stored_payment(row), created=True)
 
 
 def record_adjustment(
     session: Session,
     *,
     agency_id: str,
-    kind: str,
-    amount: object,
+    kind: AdjustmentKind,
+    amount: Decimal,
     on_date: date,
     reason: str,
     actor: str,
     invoice_number: str | None = None,
     due_on: date | None = None,
-) -> Adjustment:
-    _agency(session, agency_id)
-    if kind not in ADJUSTMENT_KINDS:
-        raise FieldError("kind", f"must be credit or debit, got {kind!r}")
-    value = _positive_money(amount, "amount")
-    if not reason or not reason.strip():
-        raise FieldError("reason", "say why: an adjustment without a reason cannot be explained to the client")
-    invoice = _invoice_of(session, agency_id, invoice_number)
-    if due_on is not None and (kind != "debit" or due_on < on_date):
-        raise FieldError("due_on", "only a debit has a due date, on or after its date")
-    adjustment = Adjustment(
-        agency_id=agency_id, kind=kind, on_date=on_date, due_on=due_on, amount=value, reason=reason.strip(),
-        invoice_number=invoice.number if invoice else None, recorded_by=actor,
+) -> StoredAdjustment:
+    """Store a validated adjustment with its audit entry (see
+    :mod:`services.adjustments` for what people may enter)."""
+    row = Adjustment(
+        agency_id=agency_id, kind=str(kind), on_date=on_date, due_on=due_on, amount=amount, reason=reason,
+        invoice_number=invoice_number, recorded_by=actor,
     )
-    session.add(adjustment)
+    session.add(row)
     session.flush()
     audit.record(
         session, actor=actor, action=f"record_{kind}_adjustment", subject=agency_id,
-        amount=str(value), on_date=on_date.isoformat(), invoice=adjustment.invoice_number, reason=reason.strip(),
+        amount=str(amount), on_date=on_date.isoformat(), invoice=invoice_number, reason=reason,
     )
-    return adjustment
+    return StoredAdjustment(adjustment_number(row), agency_id, AdjustmentKind(kind), amount, on_date, due_on,
+                            invoice_number, reason)
 
 
 def adjustment_number(adjustment: Adjustment) -> str:
@@ -178,7 +203,7 @@ def load_ledger(
     ):
         entries.append((paid_on, recorded_at, LedgerPayment(agency_id, paid_on, amount, invoice_number, reference)))
     for a in session.scalars(select(Adjustment).where(only(Adjustment.agency_id))):
-        if a.kind == "credit":
+        if a.kind == AdjustmentKind.CREDIT:
             entries.append((a.on_date, a.recorded_at, LedgerPayment(a.agency_id, a.on_date, a.amount, a.invoice_number, adjustment_number(a))))
         else:
             ledger_invoices.append(LedgerInvoice(adjustment_number(a), a.agency_id, a.on_date, debit_due_date(a, due), a.amount))

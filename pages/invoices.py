@@ -10,15 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from billing import Cycle
-from db.errors import BillingError
+from services.errors import BillingError
 from services import cycles
 from services.access import Permission
-from services.adjustments import record_adjustment_from_form
+from services.adjustments import record_adjustment
 from services.invoices import cycle_archive, invoice_lines
 from services.issuing import issue_cycle_now
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
-from ui.format import count, day, md, money_float, signed_usd, to_money, usd
+from ui.format import count, day, md, money_float, signed_usd, usd
 from ui.lines_table import lines_table_html
 from ui.pickers import agency_names, agency_picker
 
@@ -156,6 +156,9 @@ if view is not None:
                 st.caption(f"No payment applied as of {day(today)}.")
             st.metric("Balance due on this invoice", usd(view.balance_due))
             if viewer.can(Permission.RECORD_ADJUSTMENT):
+                recorded_message = st.session_state.pop("adjustment_recorded", None)
+                if recorded_message:
+                    st.success(recorded_message, icon=":material/check_circle:")
                 with st.expander("Record an adjustment for this invoice"):
                     st.caption("Issued invoices never change. A credit reduces what the agency owes; "
                                "a debit adds a charge, due with this invoice unless you give another date.")
@@ -169,13 +172,15 @@ if view is not None:
                         recorded = st.form_submit_button("Record adjustment", type="primary")
                     if recorded:
                         try:
-                            record_adjustment_from_form(viewer, agency_id=agency_id, kind=kind, amount=amount,
-                                                        on_date=on_date, reason=reason, invoice_number=preview.issued.number)
+                            adjustment = record_adjustment(viewer, agency_id=agency_id, kind=kind, amount=amount,
+                                                           on_date=on_date, reason=reason, invoice_number=preview.issued.number)
                         except BillingError as error:
                             st.error(f"Not recorded. {error}", icon=":material/error:")
                         else:
                             cache.clear()
-                            st.success(f"Recorded a {kind} of {usd(to_money(amount))} on {preview.issued.number}.")
+                            st.session_state["adjustment_recorded"] = (
+                                f"Recorded a {adjustment.kind} of {usd(adjustment.amount)} on {preview.issued.number}.")
+                            st.rerun()  # the balance above is drawn again with the adjustment in it
 
 st.divider()
 st.subheader(f"All agencies, cycle {cycle}")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.errors import BillingError
+from services.errors import BillingError
 from services.access import Permission
-from services.overdue import invoice_cycle, open_invoice_numbers, overdue_csv, record_payment_from_form
+from services.overdue import invoice_cycle, open_invoice_numbers, overdue_csv
+from services.payments import record_payment
 from ui import cache, charts
 from ui.context import page_setup
 from ui.format import STATUS_LABELS, day, md, money_float, usd
@@ -87,7 +88,7 @@ with st.form("payment_form", clear_on_submit=False):
     submitted = st.form_submit_button("Record payment", type="primary")
 if submitted:
     try:
-        outcome = record_payment_from_form(
+        p = record_payment(
             viewer, agency_id=agency_id, amount=amount, paid_on=paid_on,
             invoice_number=None if invoice == "Oldest open first" else invoice, reference=reference,
         )
@@ -95,9 +96,8 @@ if submitted:
         st.error(f"Not recorded. {error}", icon=":material/error:")
     else:
         cache.clear()
-        p = outcome.payment
         st.session_state["payment_recorded"] = (
             f"Recorded {usd(p.amount)} from {names.get(p.agency_id, p.agency_id)} on {day(p.paid_on)}."
-            if outcome.created else f"Reference {p.reference} was already recorded; nothing changed."
+            if p.created else f"Reference {p.reference} was already recorded; nothing changed."
         )
         st.rerun()

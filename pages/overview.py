@@ -14,6 +14,7 @@ from ui.format import (
     STATUS_COLORS,
     STATUS_LABELS,
     count,
+    counted,
     day,
     days,
     md,
@@ -93,7 +94,9 @@ with left:
                             legend=dict(orientation="h", y=1.02, x=0, title=None), showlegend=frame["State"].nunique() > 1)
         chart.update_xaxes(tickprefix="$", separatethousands=True)
         st.plotly_chart(chart, width="stretch", key="overview_totals")
-        st.caption(f"Largest 15 of {count(len(folio.rows))} invoices · portfolio total {md(usd(folio.total))}")
+        shown = f"Largest {len(frame)} of {counted(len(folio.rows), 'invoice')}" if len(folio.rows) > len(frame) \
+            else f"All {counted(len(folio.rows), 'invoice')}" if len(folio.rows) > 1 else counted(1, "invoice")
+        st.caption(f"{shown} · portfolio total {md(usd(folio.total))}")
     else:
         st.subheader(f"Invoices of cycle {clock.cycle}")
         empty_state("No agency has an invoice in this cycle yet.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,7 +12,7 @@ from decimal import Decimal
 from billing import AgencyStatus, Status
 from db import facts as stored
 from db.engine import session_scope
-from db.ledger import PaymentOutcome, agency_statuses, record_payment
+from db.ledger import agency_statuses
 
 from .access import Permission, Viewer
 
@@ -134,24 +133,3 @@ def open_invoice_numbers(viewer: Viewer, agency_id: str, as_of: date) -> list[st
         found = agency_statuses(session, as_of, [agency_id])
     return [o.invoice.number for o in found[0].open_invoices if not o.invoice.number.startswith("ADJ-")] if found else []
 
-
-_GROUPED_AMOUNT = re.compile(r"\$?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|\$?[0-9]+(\.[0-9]+)?")
-
-
-def record_payment_from_form(
-    viewer: Viewer, *, agency_id: str, amount: str, paid_on: date, invoice_number: str | None, reference: str | None,
-) -> PaymentOutcome:
-    """The payment form's action: validation errors name the field.
-
-    People type ``$1,234.50``; a dollar sign and well-placed thousands
-    separators are accepted, anything else goes to validation as typed.
-    """
-    viewer.require(Permission.RECORD_PAYMENT)
-    text = amount.strip()
-    if _GROUPED_AMOUNT.fullmatch(text):
-        text = text.replace(",", "").removeprefix("$")
-    with session_scope() as session:
-        return record_payment(
-            session, agency_id=agency_id, amount=text, paid_on=paid_on, actor=viewer.email,
-            invoice_number=invoice_number or None, reference=reference,
-        )

@@ -13,11 +13,6 @@ def usd(value: Decimal | None) -> str:
     return "—" if value is None else format_usd(value)
 
 
-def to_money(text: str) -> Decimal:
-    """A typed amount that already passed validation, for the confirmation."""
-    return Decimal(text.strip().removeprefix("$").replace(",", ""))
-
-
 def signed_usd(value: Decimal | None) -> str:
     if value is None:
         return "—"
@@ -30,6 +25,13 @@ def day(value: date | None) -> str:
 
 def count(value: int | None) -> str:
     return "—" if value is None else format_count(value)
+
+
+def counted(value: int, noun: str, plural: str | None = None) -> str:
+    """``1 invoice``, ``2 invoices``, ``1,204 agencies``: the count and its noun agree."""
+    word = noun if value == 1 else plural or (noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou"
+                                              else noun + "s")
+    return f"{format_count(value)} {word}"
 
 
 def days(value: int | None) -> str:

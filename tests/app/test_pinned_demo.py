@@ -22,7 +22,7 @@ from services.accounts import viewer_for_email
 from services.audit_log import audit_events
 from services.invoices import invoice_view
 from services.issuing import issue_cycle_now
-from services.overdue import record_payment_from_form
+from services.payments import record_payment
 
 from .conftest import ACCOUNTS, SEED, TODAY, new_app
 
@@ -76,7 +76,7 @@ def test_issuing_and_paying_on_a_pinned_day_are_stamped_on_that_day(elsewhere_in
     assert view.preview.issued is not None
     assert view.preview.issued.issued_at.astimezone(NEW_YORK).date() == TODAY
 
-    record_payment_from_form(finance, agency_id=agency_id, amount="10.00", paid_on=TODAY,
+    record_payment(finance, agency_id=agency_id, amount="10.00", paid_on=TODAY,
                              invoice_number=None, reference="PINNED-1")
     latest = audit_events(Viewer(finance.email, finance.name, Role.FINANCE, None), start=TODAY, end=TODAY,
                           action="payment")[0]

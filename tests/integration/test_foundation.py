@@ -26,10 +26,13 @@ from billing.scenario import invoice_to_json
 from db.engine import dispose_engines, get_engine, session_scope
 from db.errors import BillingError, FieldError
 from db.invoicing import issue_cycle, preview_cycle, preview_invoice
-from db.ledger import agency_statuses, record_payment
+from db.ledger import agency_statuses
 from db.models import Agency, AgencyContract, AuditEvent, Invoice, Payment
 from db.scenario_export import scenario_document
 from db.seed import SeedOptions, seed_database
+from services.access import Role, Viewer
+from services.payments import record_payment as pay
+from services.unit_of_work import sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 25)
@@ -226,47 +229,57 @@ def test_two_processes_issuing_at_once_make_exactly_one_invoice_per_agency(seede
 
 # --- payments and statuses --------------------------------------------------------
 
-def test_a_resubmitted_payment_reference_is_a_no_op(seeded):
+@pytest.fixture
+def finance(monkeypatch):
+    monkeypatch.setenv("BILLING_TODAY", TODAY.isoformat())
+    return Viewer("finance@test.example", "Finance", Role.FINANCE)
+
+
+def test_a_resubmitted_payment_reference_is_a_no_op(seeded, finance):
+    sessions = sessions_for(seeded)
+    first = pay(finance, agency_id="A-1001", amount="125.00", paid_on=TODAY, reference="ACH-77", sessions=sessions)
+    again = pay(finance, agency_id="A-1001", amount="$125.00", paid_on=TODAY, reference="ACH-77", sessions=sessions)
+    assert first.created and not again.created and again.id == first.id
     with session_scope(seeded) as session:
-        first = record_payment(session, agency_id="A-1001", amount="125.00", paid_on=TODAY, actor="t", reference="ACH-77")
-        again = record_payment(session, agency_id="A-1001", amount="125.00", paid_on=TODAY, actor="t", reference="ACH-77")
-        assert first.created and not again.created and again.payment.id == first.payment.id
         assert session.scalar(select(func.count()).select_from(Payment).where(Payment.reference == "ACH-77")) == 1
         assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "record_payment",
                                                                                AuditEvent.subject == "A-1001")) >= 1
 
 
-def test_the_same_reference_with_other_details_is_refused(seeded):
+def test_the_same_reference_with_other_details_is_refused(seeded, finance):
+    sessions = sessions_for(seeded)
+    pay(finance, agency_id="A-1001", amount="125.00", paid_on=TODAY, reference="ACH-78", sessions=sessions)
+    with pytest.raises(FieldError) as refused:
+        pay(finance, agency_id="A-1001", amount="126.00", paid_on=TODAY, reference="ACH-78", sessions=sessions)
+    assert refused.value.field == "Reference"
+
+
+@pytest.mark.parametrize("amount", ["0", "-5", "1.005", "abc", "1e3", "1_000", "\u0661\u0660\u0660\u0660"])
+def test_bad_payment_amounts_are_refused_naming_the_field(seeded, finance, amount):
     with session_scope(seeded) as session:
-        record_payment(session, agency_id="A-1001", amount="125.00", paid_on=TODAY, actor="t", reference="ACH-78")
-        with pytest.raises(FieldError) as refused:
-            record_payment(session, agency_id="A-1001", amount="126.00", paid_on=TODAY, actor="t", reference="ACH-78")
-    assert refused.value.field == "reference"
-
-
-@pytest.mark.parametrize(("amount", "field"), [("0", "amount"), ("-5", "amount"), ("1.005", "amount"), ("abc", "amount")])
-def test_bad_payment_amounts_are_refused_naming_the_field(seeded, amount, field):
+        before = session.scalar(select(func.count()).select_from(Payment))
+    with pytest.raises(FieldError) as refused:
+        pay(finance, agency_id="A-1001", amount=amount, paid_on=TODAY, sessions=sessions_for(seeded))
+    assert refused.value.field == "Amount"
     with session_scope(seeded) as session:
-        with pytest.raises(FieldError) as refused:
-            record_payment(session, agency_id="A-1001", amount=amount, paid_on=TODAY, actor="t")
-    assert refused.value.field == field
+        assert session.scalar(select(func.count()).select_from(Payment)) == before
 
 
-def test_a_payment_naming_another_agencys_invoice_is_refused(seeded):
+def test_a_payment_naming_another_agencys_invoice_is_refused(seeded, finance):
     with session_scope(seeded) as session:
         other = session.scalars(select(Invoice.number).where(Invoice.agency_id == "A-1002")).first()
-        with pytest.raises(FieldError) as refused:
-            record_payment(session, agency_id="A-1001", amount="1.00", paid_on=TODAY, actor="t", invoice_number=other)
-    assert refused.value.field == "invoice"
+    with pytest.raises(FieldError) as refused:
+        pay(finance, agency_id="A-1001", amount="1.00", paid_on=TODAY, invoice_number=other, sessions=sessions_for(seeded))
+    assert refused.value.field == "Invoice"
 
 
-def test_paying_what_lifts_a_restriction_lifts_it(seeded):
+def test_paying_what_lifts_a_restriction_lifts_it(seeded, finance):
     with session_scope(seeded) as session:
         restricted = [s for s in agency_statuses(session, TODAY) if s.status is Status.RESTRICTED]
         assert restricted, "the seed plans restricted agencies"
         target = restricted[0]
-        record_payment(session, agency_id=target.agency_id, amount=target.amount_to_lift_or_avoid_restriction,
-                       paid_on=TODAY, actor="t", reference="LIFT-1")
+    pay(Viewer("t", "t", Role.FINANCE), agency_id=target.agency_id, amount=str(target.amount_to_lift_or_avoid_restriction),
+        paid_on=TODAY, reference="LIFT-1", sessions=sessions_for(seeded))
     with session_scope(seeded) as session:
         (after,) = agency_statuses(session, TODAY, [target.agency_id])
     assert after.status is not Status.RESTRICTED

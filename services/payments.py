@@ -1,0 +1,87 @@
+"""Recording a payment: the one road for the form, the command line and
+schedulers, so the same input gets the same answer everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from billing.money import AmountError, parse_amount
+from db import ledger
+
+from . import clock
+from .access import Permission, Viewer
+from .dates import require_on_or_after, require_on_or_before
+from .errors import FieldError
+from .unit_of_work import SessionFactory, default_sessions
+
+MAX_REFERENCE_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class RecordedPayment:
+    id: int
+    agency_id: str
+    amount: Decimal
+    paid_on: date
+    invoice_number: str | None
+    reference: str | None
+    created: bool  # False: the same payment was already recorded under this reference
+
+
+def money_typed(text: str, label: str = "Amount") -> Decimal:
+    """An amount of money as a person typed it (``$1,250.00``), more than zero."""
+    try:
+        amount = parse_amount(text)
+    except AmountError as error:
+        raise FieldError(label, str(error)) from None
+    if amount <= 0:
+        raise FieldError(label, "must be more than $0.00")
+    return amount
+
+
+def require_agency_and_invoice(session: Session, agency_id: str, invoice_number: str | None) -> date:
+    """The agency's onboarding date, after checking that the agency exists
+    and that the invoice named (if any) is one of its issued invoices."""
+    onboarded = ledger.agency_onboarded_on(session=session, agency_id=agency_id)
+    if onboarded is None:
+        raise FieldError("Agency", f"there is no agency {agency_id!r}")
+    if invoice_number is not None:
+        owner = ledger.invoice_agency(session=session, number=invoice_number)
+        if owner is None:
+            raise FieldError("Invoice", f"there is no issued invoice {invoice_number!r}")
+        if owner != agency_id:
+            raise FieldError("Invoice", f"{invoice_number} belongs to {owner}, not {agency_id}")
+    return onboarded
+
+
+def record_payment(
+    viewer: Viewer, *, agency_id: str, amount: str, paid_on: date, invoice_number: str | None = None,
+    reference: str | None = None, sessions: SessionFactory = default_sessions,
+) -> RecordedPayment:
+    """Record money received from an agency, applied to ``invoice_number``
+    first when one is named, else to its oldest open invoices.
+
+    A re-submitted reference is a no-op; the same reference with other
+    details is refused. A payment cannot be dated in the future or before
+    the agency was onboarded.
+    """
+    viewer.require(Permission.RECORD_PAYMENT)
+    agency_id = agency_id.strip()
+    viewer.require_agency(agency_id)
+    value = money_typed(amount)
+    reference = (reference or "").strip() or None
+    if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
+        raise FieldError("Reference", f"must be at most {MAX_REFERENCE_LENGTH} characters")
+    invoice_number = (invoice_number or "").strip() or None
+    require_on_or_before(paid_on, clock.billing_today(), "Received on", "a payment cannot be received in the future")
+    with sessions() as session:
+        onboarded = require_agency_and_invoice(session, agency_id, invoice_number)
+        require_on_or_after(paid_on, onboarded, "Received on", f"{agency_id} was onboarded then")
+        outcome = ledger.record_payment(session, agency_id=agency_id, amount=value, paid_on=paid_on,
+                                        actor=viewer.email, invoice_number=invoice_number, reference=reference)
+    p = outcome.payment
+    return RecordedPayment(p.id, p.agency_id, p.amount, p.paid_on, p.invoice_number, p.reference, outcome.created)
