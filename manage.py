@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -18,8 +19,9 @@ from typing import Any, NoReturn
 from billing import Cycle, parse_date
 from billing.scenario import invoice_to_json, statuses_to_json
 from billing.ledger import AdjustmentKind
-from services.access import Viewer
+from services.access import Role, Viewer
 from services.errors import BillingError, FieldError
+from services.importing import IMPORT_KINDS
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -178,29 +180,38 @@ def cmd_pdf(args: argparse.Namespace) -> None:
     _print_json({"file": str(output), "bytes": len(data), "suggested_name": name})
 
 
-def cmd_user(args: argparse.Namespace) -> None:
+def _password(prompt: str) -> str:
+    """Ask for a password without echoing it; refuse in words without a terminal."""
     import getpass
 
-    from db import accounts
-    from db.engine import session_scope
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise FieldError("Password", "none given: run the command in a terminal, or pipe the password on stdin")
+        return line.rstrip("\r\n")
+    return getpass.getpass(prompt)
 
-    with session_scope() as session:
-        if args.action == "add":
-            password = args.password
-            if password is None and not args.no_password:
-                password = getpass.getpass("Password (10+ characters): ")
-            account = accounts.add_account(session, email=args.email, name=args.name or args.email, role=args.role,
-                                           password=password, actor=args.actor)
-            _print_json({"email": account.email, "role": account.role, "password_set": bool(account.password_hash)})
-        elif args.action == "role":
-            account = accounts.set_role(session, email=args.email, role=args.role, actor=args.actor)
-            _print_json({"email": account.email, "role": account.role})
-        elif args.action == "password":
-            accounts.set_password(session, email=args.email, password=getpass.getpass("New password: "), actor=args.actor)
-            _print_json({"email": args.email, "password_set": True})
-        else:
-            added = accounts.assign_agencies(session, email=args.email, agency_ids=args.agencies, actor=args.actor)
-            _print_json({"email": args.email, "assigned": added})
+
+def cmd_user(args: argparse.Namespace) -> None:
+    from services import accounts
+
+    operator = _operator(args)
+    if args.action == "add":
+        password = args.password
+        if password is None and not args.no_password:
+            password = _password("Password (10+ characters): ")
+        account = accounts.add_account(operator, email=args.email, name=args.name or "", role=args.role,
+                                       password=password)
+        _print_json({"email": account.email, "role": str(account.role), "password_set": account.password_set})
+    elif args.action == "role":
+        account = accounts.set_role(operator, email=args.email, role=args.role)
+        _print_json({"email": account.email, "role": str(account.role)})
+    elif args.action == "password":
+        accounts.set_password(operator, email=args.email, password=_password("New password: "))
+        _print_json({"email": args.email.strip().lower(), "password_set": True})
+    else:
+        added = accounts.assign_agencies(operator, email=args.email, agency_ids=args.agencies)
+        _print_json({"email": args.email.strip().lower(), "assigned": added})
 
 
 def _safe_url(url: str) -> str:
@@ -264,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--as-of", required=True, type=_date, dest="as_of")
 
     importer = sub.add_parser("import", help="import a CSV file of IMPORT_FORMAT.md, all or nothing")
-    importer.add_argument("kind", choices=("agencies", "contracts", "users", "calls", "numbers", "appointments", "payments"))
+    importer.add_argument("kind", choices=IMPORT_KINDS)
     importer.add_argument("file")
     importer.add_argument("--timezone", help="the zone of timestamps written without an offset, e.g. America/Chicago")
     importer.add_argument("--actor", default="manage.py")
@@ -283,13 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     actions = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add = actions.add_parser("add", help="add an account (asks for the password)")
     add.add_argument("email")
-    add.add_argument("--role", required=True, choices=("finance", "account_manager", "ops"))
+    add.add_argument("--role", required=True, choices=[str(role) for role in Role])
     add.add_argument("--name")
     add.add_argument("--password", help=argparse.SUPPRESS)  # for scripts and tests; prefer the prompt
     add.add_argument("--no-password", action="store_true", help="an account that signs in through OIDC only")
     role = actions.add_parser("role", help="change an account's role")
     role.add_argument("email")
-    role.add_argument("role", choices=("finance", "account_manager", "ops"))
+    role.add_argument("role", choices=[str(role) for role in Role])
     assign = actions.add_parser("assign", help="assign agencies to an account manager")
     assign.add_argument("email")
     assign.add_argument("agencies", nargs="+")
@@ -300,16 +311,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(error: BaseException) -> str:
+    """An exception as one line with no traceback and no secrets: a database
+    error shows its driver's first line, never the URL it connected to."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(error, SQLAlchemyError):
+        cause = getattr(error, "orig", None) or error
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        return f"the database refused or could not be reached: {first}"
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.strerror or error}: {error.filename}"
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Every failure a person can cause is one line on
+    stderr and a non-zero exit, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
 
     args = build_parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
-    except BillingError as error:
-        print(f"error: {error}", file=sys.stderr)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``manage.py preview | head``): that is its choice, not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was left half-written", file=sys.stderr)
+        return 130
+    except EOFError:
+        print("error: input ended before the command could read what it needs", file=sys.stderr)
         return EXIT_ERROR
-    except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (BillingError, RuntimeError, ValueError, SQLAlchemyError, OSError) as error:
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from .calendar import Cycle
 
@@ -21,9 +21,25 @@ DEFAULT_ONBOARDING_MINUTES_PER_USER = 2500
 DEFAULT_WARNING_DAYS = 5
 
 
-class SignalMode(str, Enum):
+class SignalMode(StrEnum):
+    """How a contract subscribes to EH Signal. ``NONE`` is stored and typed
+    like the others; the engine's facts carry no :class:`SignalPlan` then."""
+
+    NONE = "none"
     PER_USER = "per_user"
     FLAT = "flat"
+
+    @property
+    def label(self) -> str:
+        return {"none": "None", "per_user": "Per user", "flat": "Flat"}[self.value]
+
+
+class AppointmentStatus(StrEnum):
+    """Only ``COMPLETED`` appointments are billed (section 3)."""
+
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
 
 
 @dataclass(frozen=True)

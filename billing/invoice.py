@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from fractions import Fraction
 
 from . import explain, usage
@@ -15,7 +15,7 @@ from .money import ZERO, exact, round_cents
 from .seats import SeatWalk, headcount_on, newly_licensed, returning_users, user_days, walk_seats
 
 
-class LineCode(str, Enum):
+class LineCode(StrEnum):
     USER_FEE = "USER_FEE"
     LICENSING_FEE = "LICENSING_FEE"
     PRORATED_USER_FEE = "PRORATED_USER_FEE"

@@ -117,8 +117,7 @@ def parse_amount(text: str, *, places: int = 2, typed: bool = True) -> Decimal:
     if decimal_places(value) > places:
         trimmed = value.quantize(Decimal(1).scaleb(-places))
         if trimmed != value:
-            what = "cents: at most 2 decimal places" if places == 2 else f"at most {places} decimal places"
-            raise AmountError(f"has more than {places} decimal places ({what})")
+            raise AmountError(f"has more than {places} decimal places" + (": amounts are in cents" if places == 2 else ""))
         value = trimmed
     return value.quantize(CENT) if places == 2 else value
 

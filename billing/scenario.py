@@ -27,6 +27,7 @@ from .facts import (
     InvoiceFacts,
     MinuteBankCarry,
     PeriodUsage,
+    AppointmentStatus,
     SignalMode,
     SignalPlan,
     User,
@@ -36,7 +37,7 @@ from .usage import billable_minutes
 from .ledger import AgencyStatus, LedgerInvoice, Payment
 from .money import parse_decimal, plain, round_cents
 
-APPOINTMENT_STATUSES = ("completed", "cancelled", "no_show")
+APPOINTMENT_STATUSES = tuple(str(status) for status in AppointmentStatus)
 _MISSING = object()
 
 

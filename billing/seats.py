@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Iterable
 
 from .calendar import Period
@@ -58,7 +58,7 @@ def returning_users(users: Iterable[User], period: Period) -> list[User]:
     return sorted(back, key=lambda u: u.id)
 
 
-class SeatEvent(str, Enum):
+class SeatEvent(StrEnum):
     DEACTIVATED = "deactivated"
     FILLED_PAID_SEAT = "filled_paid_seat"
     PRORATED = "prorated"

@@ -20,10 +20,12 @@ from . import audit
 from .errors import FieldError, NotFound
 from .models import Account, AccountAgency, Agency, LoginFailure
 
-ROLES = ("finance", "account_manager", "ops")
+ROLES = ("finance", "account_manager", "ops")  # services.access.Role is the enumeration; this is what the column holds
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; a longer password is refused, never cut short
+MAX_EMAIL_LENGTH = 200  # the column's length
 # A real hash of a random string: checking it costs what a real check costs,
 # so an unknown e-mail cannot be told apart from a wrong password by timing.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt()).decode()
@@ -33,25 +35,38 @@ class TooManyAttempts(FieldError):
     pass
 
 
-def hash_password(password: str) -> str:
+def password_problem(password: str) -> str | None:
+    """Why ``password`` cannot be set, in words, or None when it can."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return (f"must be at most {MAX_PASSWORD_BYTES} bytes long: {MAX_PASSWORD_BYTES} plain letters, "
+                "digits or punctuation, fewer with accents or symbols")
+    return None
+
+
+def hash_password(password: str) -> str:
+    problem = password_problem(password)
+    if problem is not None:
+        raise FieldError("Password", problem)
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
 def _normal(email: str) -> str:
     email = email.strip().lower()
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise FieldError("email", f"not an e-mail address: {email!r}")
+    if "@" not in email or email.startswith("@") or email.endswith("@") or any(ch.isspace() for ch in email):
+        raise FieldError("E-mail", f"{email!r} is not an e-mail address")
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise FieldError("E-mail", f"must be at most {MAX_EMAIL_LENGTH} characters")
     return email
 
 
 def add_account(session: Session, *, email: str, name: str, role: str, password: str | None, actor: str) -> Account:
     email = _normal(email)
     if role not in ROLES:
-        raise FieldError("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+        raise FieldError("Role", f"must be one of {', '.join(ROLES)}, not {role!r}")
     if session.get(Account, email) is not None:
-        raise FieldError("email", f"{email} already has an account")
+        raise FieldError("E-mail", f"{email} already has an account")
     account = Account(email=email, name=name.strip() or email, role=role,
                       password_hash=hash_password(password) if password else None)
     session.add(account)
@@ -63,7 +78,7 @@ def add_account(session: Session, *, email: str, name: str, role: str, password:
 def set_role(session: Session, *, email: str, role: str, actor: str) -> Account:
     account = get_account(session, email)
     if role not in ROLES:
-        raise FieldError("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+        raise FieldError("Role", f"must be one of {', '.join(ROLES)}, not {role!r}")
     before = account.role
     account.role = role
     session.add(account)
@@ -83,12 +98,16 @@ def assign_agencies(session: Session, *, email: str, agency_ids: Iterable[str], 
     added = []
     for agency_id in agency_ids:
         if session.get(Agency, agency_id) is None:
-            raise FieldError("agency", f"no agency {agency_id!r}")
+            raise FieldError("Agency", f"there is no agency {agency_id!r}")
         if session.get(AccountAgency, (account.email, agency_id)) is None:
             session.add(AccountAgency(email=account.email, agency_id=agency_id))
             added.append(agency_id)
     audit.record(session, actor=actor, action="assign_agencies", subject=account.email, added=added)
     return added
+
+
+def find_account(session: Session, email: str) -> Account | None:
+    return session.get(Account, email.strip().lower())
 
 
 def get_account(session: Session, email: str) -> Account:
@@ -109,7 +128,7 @@ def check_password(session: Session, *, email: str, password: str) -> Account | 
     After ``MAX_FAILURES`` wrong passwords within ``LOCKOUT``, every attempt
     is refused until the window has passed, right password or not.
     """
-    email = email.strip().lower()
+    email = email.strip().lower()[:MAX_EMAIL_LENGTH + 1]
     since = clock.real_now() - LOCKOUT
     failures = session.scalar(
         select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.at >= since)
@@ -118,7 +137,11 @@ def check_password(session: Session, *, email: str, password: str) -> Account | 
         raise TooManyAttempts("password", "too many wrong passwords; try again in 15 minutes")
     account = session.get(Account, email)
     stored = account.password_hash if account and account.password_hash else _DUMMY_HASH
-    if bcrypt.checkpw(password.encode(), stored.encode()) and account is not None and account.password_hash:
+    typed = password.encode()
+    if len(typed) > MAX_PASSWORD_BYTES:  # no stored password is this long; check the dummy so timing says nothing
+        stored, typed = _DUMMY_HASH, typed[:MAX_PASSWORD_BYTES]
+        account = None
+    if bcrypt.checkpw(typed, stored.encode()) and account is not None and account.password_hash:
         session.execute(delete(LoginFailure).where(LoginFailure.email == email))
         return account
     session.add(LoginFailure(email=email))

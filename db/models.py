@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 import clock
+from billing.facts import SignalMode
 
 from .types import Money, Rate
 
@@ -53,7 +54,7 @@ class AgencyContract(SQLModel, table=True):
     __tablename__ = "contract"
     __table_args__ = (
         UniqueConstraint("agency_id", "effective_from", name="uq_contract_agency_effective"),
-        CheckConstraint("signal_mode IN ('none', 'per_user', 'flat')", name="ck_contract_signal_mode"),
+        CheckConstraint(f"signal_mode IN ({', '.join(repr(str(m)) for m in SignalMode)})", name="ck_contract_signal_mode"),
         CheckConstraint("minute_block >= 1", name="ck_contract_minute_block"),
     )
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from db.errors import BillingError
+from billing.facts import SignalMode
+from services.errors import BillingError
 from services.access import Permission
 from services.contracts import add_contract_version, contract_history
 from ui import cache
@@ -34,7 +35,7 @@ st.dataframe(pd.DataFrame({
     "Block": [c.minute_block for c in history],
     "Buffer %": [str(c.replenish_buffer_pct) for c in history],
     "Licensing": [usd(c.licensing_fee) for c in history],
-    "EH Signal": ["none" if c.signal_mode == "none" else f"{c.signal_mode.replace('_', ' ')} {usd(c.signal_rate)}" for c in history],
+    "EH Signal": ["None" if c.signal_mode is SignalMode.NONE else f"{c.signal_mode.label} {usd(c.signal_rate)}" for c in history],
     "Number cleaning": [_optional(c.number_cleaning_rate) for c in history],
     "Appointments": [_optional(c.appointment_fee) for c in history],
     "Transcription": [_optional(c.transcription_rate) for c in history],
@@ -58,8 +59,9 @@ with st.form("contract_form"):
     onboarding = c8.number_input("Onboarding minutes per user", min_value=0, value=latest.onboarding_minutes_per_user,
                                  step=100, key="c_onboarding")
     c9, c10, c11, c12, c13 = st.columns(5)
-    modes = ["none", "per_user", "flat"]
-    signal_mode = c9.selectbox("EH Signal", modes, index=modes.index(latest.signal_mode), key="c_signal_mode")
+    modes = list(SignalMode)
+    signal_mode = c9.selectbox("EH Signal", modes, index=modes.index(latest.signal_mode), key="c_signal_mode",
+                               format_func=lambda mode: mode.label)
     signal_rate = c10.text_input("Signal rate or flat amount", value=str(latest.signal_rate or ""), key="c_signal_rate")
     cleaning = c11.text_input("Number cleaning (empty: none)", value=str(latest.number_cleaning_rate or ""), key="c_cleaning")
     appointment = c12.text_input("Appointment fee (empty: none)", value=str(latest.appointment_fee or ""), key="c_appointment")

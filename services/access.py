@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from db.errors import BillingError
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     FINANCE = "finance"
     ACCOUNT_MANAGER = "account_manager"
     OPS = "ops"
@@ -27,7 +27,7 @@ class Role(str, Enum):
         return {"finance": "Finance", "account_manager": "Account manager", "ops": "Ops"}[self.value]
 
 
-class Permission(str, Enum):
+class Permission(StrEnum):
     VIEW_OVERVIEW = "view_overview"
     VIEW_CALENDAR = "view_calendar"
     VIEW_INVOICES = "view_invoices"  # invoice lines and amounts, PDFs

@@ -1,14 +1,28 @@
-"""Signing in: from an e-mail (OIDC) or e-mail and password (local
-accounts) to the :class:`Viewer` every service checks."""
+"""Dashboard accounts: signing in (OIDC e-mail or local password) to the
+:class:`Viewer` every service checks, and managing accounts (finance and
+``manage.py user``), one road for both."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from db import accounts
-from db.engine import session_scope
-from db.errors import FieldError
 from db.models import Account
 
-from .access import Role, Viewer
+from .access import Permission, Role, Viewer
+from .errors import FieldError
+from .unit_of_work import SessionFactory, default_sessions
+
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    email: str
+    name: str
+    role: Role
+    password_set: bool
 
 
 def _viewer(account: Account, assigned: frozenset[str]) -> Viewer:
@@ -16,23 +30,78 @@ def _viewer(account: Account, assigned: frozenset[str]) -> Viewer:
     return Viewer(account.email, account.name, role, assigned if role is Role.ACCOUNT_MANAGER else None)
 
 
-def sign_in_with_password(email: str, password: str) -> Viewer:
-    """The viewer for a right password; a ``FieldError`` otherwise."""
+def _info(account: Account) -> AccountInfo:
+    return AccountInfo(account.email, account.name, Role(account.role), bool(account.password_hash))
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise FieldError("Role", f"must be one of {', '.join(r.value for r in Role)}, not {role!r}") from None
+
+
+def sign_in_with_password(email: str, password: str, *, sessions: SessionFactory = default_sessions) -> Viewer:
+    """The viewer for a right password; a ``FieldError`` otherwise (a wrong
+    password and an unknown e-mail get the same answer, in the same time)."""
     if not email.strip() or not password:
-        raise FieldError("email", "enter your e-mail and password")
-    with session_scope() as session:
+        raise FieldError("E-mail", "enter your e-mail and password")
+    with sessions() as session:
         account = accounts.check_password(session, email=email, password=password)
         assigned = accounts.assigned_agencies(session, account.email) if account else frozenset()
     if account is None:
-        raise FieldError("password", "wrong e-mail or password")
+        raise FieldError("Password", "wrong e-mail or password")
     return _viewer(account, assigned)
 
 
-def viewer_for_email(email: str) -> Viewer | None:
+def viewer_for_email(email: str, *, sessions: SessionFactory = default_sessions) -> Viewer | None:
     """The viewer for an e-mail confirmed by the identity provider, or None
     when that person has no account here (signed in, but not let in)."""
-    with session_scope() as session:
-        account = session.get(Account, email.strip().lower())
+    normal = email.strip().lower()
+    if not normal or len(normal) > accounts.MAX_EMAIL_LENGTH:
+        return None
+    with sessions() as session:
+        account = accounts.find_account(session, normal)
         if account is None:
             return None
         return _viewer(account, accounts.assigned_agencies(session, account.email))
+
+
+def add_account(
+    viewer: Viewer, *, email: str, role: Role | str, name: str = "", password: str | None,
+    sessions: SessionFactory = default_sessions,
+) -> AccountInfo:
+    """A new account; ``password=None`` for one that signs in through OIDC only."""
+    viewer.require(Permission.MANAGE_ACCOUNTS)
+    chosen = _role(role)
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise FieldError("Name", f"must be at most {MAX_NAME_LENGTH} characters")
+    with sessions() as session:
+        account = accounts.add_account(session, email=email, name=name or email.strip().lower(), role=chosen.value,
+                                       password=password, actor=viewer.email)
+        return _info(account)
+
+
+def set_role(viewer: Viewer, *, email: str, role: Role | str, sessions: SessionFactory = default_sessions) -> AccountInfo:
+    viewer.require(Permission.MANAGE_ACCOUNTS)
+    chosen = _role(role)
+    with sessions() as session:
+        return _info(accounts.set_role(session, email=email, role=chosen.value, actor=viewer.email))
+
+
+def set_password(viewer: Viewer, *, email: str, password: str, sessions: SessionFactory = default_sessions) -> None:
+    viewer.require(Permission.MANAGE_ACCOUNTS)
+    with sessions() as session:
+        accounts.set_password(session, email=email, password=password, actor=viewer.email)
+
+
+def assign_agencies(
+    viewer: Viewer, *, email: str, agency_ids: Iterable[str], sessions: SessionFactory = default_sessions,
+) -> list[str]:
+    """Assign agencies to an account manager; returns the ones newly assigned."""
+    viewer.require(Permission.MANAGE_ACCOUNTS)
+    with sessions() as session:
+        if Role(accounts.get_account(session, email).role) is not Role.ACCOUNT_MANAGER:
+            raise FieldError("E-mail", f"{email.strip().lower()} is not an account manager; only they have assigned agencies")
+        return accounts.assign_agencies(session, email=email, agency_ids=[a.strip() for a in agency_ids], actor=viewer.email)

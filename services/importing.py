@@ -8,7 +8,9 @@ from typing import Any
 
 from .access import Permission, Viewer
 
-IMPORT_KINDS = ("agencies", "contracts", "users", "calls", "numbers", "appointments", "payments")
+from db.imports.command import ImportKind
+
+IMPORT_KINDS = tuple(str(kind) for kind in ImportKind)
 
 
 def import_upload(

@@ -7,13 +7,15 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from billing.facts import SignalMode
+
 from ..models import Agency, AgencyContract, utcnow
 from ..types import RATE_PLACES
 from . import cells as cell
 from .base import Importer, stored_rows
 from .source import Column
 
-SIGNAL_MODES = ("none", "per_user", "flat")
+SIGNAL_MODES = tuple(str(mode) for mode in SignalMode)
 
 # Contract defaults (BILLING_RULES.md): the model's own, so they cannot drift.
 _DEFAULTS = {name: AgencyContract.model_fields[name].default for name in (

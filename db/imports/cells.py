@@ -13,9 +13,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from billing.calendar import billing_date, parse_date
-from billing.money import parse_decimal, plain
+from billing.money import AmountError, parse_amount
 from db.errors import BillingError
-from db.types import to_exact_decimal
 
 MAX_INT = 2_147_483_647  # the INTEGER columns of PostgreSQL
 
@@ -106,26 +105,18 @@ def optional_whole(value: str, default: int, *, minimum: int = 0) -> int:
 
 
 def decimal(value: str, places: int, *, positive: bool = False, what: str = "a decimal") -> Decimal:
-    """A plain decimal (``150.00``, ``0.0150``) with at most ``places`` decimals.
-
-    No signs, exponents, spaces, currency signs or thousands separators.
-    """
+    """A plain decimal (``150.00``, ``0.0150``) with at most ``places``
+    decimals, read by the one parser of typed money in CSV mode: no signs,
+    exponents, spaces, currency signs or thousands separators."""
     bound = "> 0" if positive else "≥ 0"
     if not value:
         raise CellError(f"is required ({what} {bound})")
     try:
-        number = parse_decimal(value)
-    except ValueError:
-        raise CellError(f"must be {what} {bound} like {'150.00' if places == 2 else '0.0150'}, "
-                        f"without signs or separators, got {show(value)}") from None
-    try:
-        number = to_exact_decimal(number, places)
-    except ValueError:
-        raise CellError(f"must have at most {places} decimals, got {show(value)}") from None
+        number = parse_amount(value, places=places, typed=False)
+    except AmountError as error:
+        raise CellError(f"{error}, got {show(value)}") from None
     if positive and number <= 0:
         raise CellError(f"must be more than 0, got {show(value)}")
-    if number >= Decimal(10) ** 12:
-        raise CellError(f"is too large ({plain(number)})")
     return number
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from typing import IO, Any
 
 from sqlalchemy import func, select
@@ -52,16 +53,30 @@ from .users import UsersImporter
 
 Progress = Callable[[str, float], None]
 
-IMPORTERS: dict[str, type[Importer]] = {
-    "agencies": AgenciesImporter,
-    "contracts": ContractsImporter,
-    "users": UsersImporter,
-    "calls": CallsImporter,
-    "numbers": NumbersImporter,
-    "appointments": AppointmentsImporter,
-    "payments": PaymentsImporter,
+
+
+class ImportKind(StrEnum):
+    """The files of IMPORT_FORMAT.md, in the order to import them in."""
+
+    AGENCIES = "agencies"
+    CONTRACTS = "contracts"
+    USERS = "users"
+    CALLS = "calls"
+    NUMBERS = "numbers"
+    APPOINTMENTS = "appointments"
+    PAYMENTS = "payments"
+
+
+IMPORTERS: dict[ImportKind, type[Importer]] = {
+    ImportKind.AGENCIES: AgenciesImporter,
+    ImportKind.CONTRACTS: ContractsImporter,
+    ImportKind.USERS: UsersImporter,
+    ImportKind.CALLS: CallsImporter,
+    ImportKind.NUMBERS: NumbersImporter,
+    ImportKind.APPOINTMENTS: AppointmentsImporter,
+    ImportKind.PAYMENTS: PaymentsImporter,
 }
-KINDS = tuple(IMPORTERS)  # the order to import them in
+KINDS = tuple(str(kind) for kind in ImportKind)
 IMPORT_LOCK_KEY = 7243003  # pg_advisory_xact_lock: one import at a time
 PROGRESS_EVERY = 50_000  # rows
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from billing.facts import AppointmentStatus
+
 from ..ledger import record_payment
 from ..models import Appointment, DialingNumber, Invoice, Payment
 from ..types import MONEY_PLACES
@@ -13,7 +15,7 @@ from . import cells as cell
 from .base import Importer, stored_rows
 from .source import Column
 
-APPOINTMENT_STATUSES = ("completed", "cancelled", "no_show")
+APPOINTMENT_STATUSES = tuple(str(status) for status in AppointmentStatus)
 
 
 class NumbersImporter(Importer):

@@ -329,7 +329,7 @@ def test_negative_or_non_numeric_values_are_rejected(loaded, tmp_path: Path) -> 
     contracts = write(tmp_path, "contracts.csv", "agency_id,effective_from,user_fee,minimum_users,minute_rate,signal_mode\n"
                       "A-1001,2026-12-01,$150,5,0.0150,none\nA-1001,2026-12-02,150,-1,0.0150,none\n")
     assert messages(rejected(loaded, "contracts", contracts)) == [
-        "contracts.csv row 1, user_fee: must be a fee ≥ 0 like 0.0150, without signs or separators, got '$150'",
+        "contracts.csv row 1, user_fee: must be a plain number without a currency sign, like 0.0150, got '$150'",
         "contracts.csv row 2, minimum_users: must be a whole number ≥ 0, got '-1'",
     ]
 
@@ -339,14 +339,14 @@ def test_money_with_more_decimals_than_allowed_is_rejected(loaded, tmp_path: Pat
                      "P-1,A-1001,2026-11-02,100.005\nP-2,A-1001,2026-11-02,0.00\nP-3,A-1001,2026-11-02,1,000.00\n")
     problems = messages(rejected(loaded, "payments", payments))
     assert problems[:2] == [
-        "payments.csv row 1, amount: must have at most 2 decimals, got '100.005'",
+        "payments.csv row 1, amount: has more than 2 decimal places: amounts are in cents, got '100.005'",
         "payments.csv row 2, amount: must be more than 0, got '0.00'",
     ]
     assert problems[2].startswith("payments.csv row 3: has 5 cells but the header has 4")
     contracts = write(tmp_path, "contracts.csv", "agency_id,effective_from,user_fee,minimum_users,minute_rate,signal_mode\n"
                       "A-1001,2026-12-01,150.00,5,0.01505,none\nA-1001,2026-12-02,150.0000,5,0.0150,none\n")
     assert messages(rejected(loaded, "contracts", contracts)) == [
-        "contracts.csv row 1, minute_rate: must have at most 4 decimals, got '0.01505'"]
+        "contracts.csv row 1, minute_rate: has more than 4 decimal places, got '0.01505'"]
 
 
 def test_unknown_agency_or_user_is_rejected(loaded, tmp_path: Path) -> None:
