@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from services.access import Permission
-from services.access import Viewer
+import settings
+from services import logs
+from services.access import Permission, Viewer
 from ui.auth import VIEWER_KEY, is_signed_in, sign_out, signed_in_viewer
 from ui.context import bootstrap
 
 st.set_page_config(page_title="Dialer Billing", page_icon=":material/receipt_long:", layout="wide")
+try:
+    settings.check()
+except settings.SettingsError as error:
+    st.error(f"The dashboard cannot start: {error}. Fix the setting and restart.", icon=":material/error:")
+    st.stop()
+logs.configure()
 
 # (section, file, title, icon, url path, permission)
 PAGES = [

@@ -43,16 +43,7 @@ def _zone() -> ZoneInfo:
 
 
 def _pinned_day() -> date | None:
-    text = pinned_today()
-    if text is None:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        day = None
-    if day is None or len(text) != len("YYYY-MM-DD"):
-        raise ValueError(f"BILLING_TODAY must be a date written YYYY-MM-DD, not {text!r}")
-    return day
+    return pinned_today()  # validated there: SettingsError names BILLING_TODAY
 
 
 def today() -> date:

@@ -16,9 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
+import settings
 from billing import Cycle, parse_date
 from billing.scenario import invoice_to_json, statuses_to_json
 from billing.ledger import AdjustmentKind
+from services import logs
 from services.access import Role, Viewer
 from services.errors import BillingError, FieldError
 from services.importing import IMPORT_KINDS
@@ -331,6 +333,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     args = build_parser().parse_args(argv)
+    try:
+        settings.check()
+    except settings.SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    logs.configure()
     try:
         COMMANDS[args.command](args)
         sys.stdout.flush()

@@ -1,22 +1,139 @@
-"""Deployment settings read from the environment, in one place.
+"""Deployment settings, read from the environment into one typed object.
 
-A leaf module: ``db`` and ``services`` both read it, it imports nothing of
-ours, so configuration never makes a layer point the wrong way.
+A leaf module: ``db``, ``services``, ``reports`` and the pages all read it,
+it imports nothing of ours, so configuration never makes a layer point the
+wrong way. :func:`current` reads the environment each time it is called
+(cheap: a handful of variables), so a test or a command that sets a
+variable sees it at once. :func:`check` is called when the app or a command
+starts: a bad value stops the start with one line naming the variable.
 
-- ``BILLING_TIMEZONE``: the billing time zone (default America/New_York).
-- ``BILLING_TODAY``: pin "today" (``YYYY-MM-DD``) for demos, screenshots, tests.
+| variable | meaning | default |
+| --- | --- | --- |
+| ``DATABASE_URL`` | ``postgresql://…`` or ``sqlite:///…`` | ``sqlite:///data/billing.db`` |
+| ``BILLING_TIMEZONE`` | the zone whose days are billing days | ``America/New_York`` |
+| ``BILLING_TODAY`` | pin "today" (``YYYY-MM-DD``) for demos and tests | the real date |
+| ``BILLING_AUTO_SEED`` | ``1``: fill an empty database (no agencies, no accounts) with the demo; ``scripts/run.sh`` sets it | ``0`` |
+| ``BILLING_WARNING_DAYS`` | days before the restriction date an agency is *at risk* | ``5`` |
+| ``BILLING_ISSUER_NAME`` | who issues the invoices, printed on every PDF | ``Dialer Platform`` |
+| ``BILLING_ISSUER_DETAILS`` | the line under it: address, e-mail | ``Billing · billing@dialer-platform.example`` |
+| ``BILLING_LOG_LEVEL`` | ``DEBUG``, ``INFO``, ``WARNING`` or ``ERROR`` | ``INFO`` |
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_ZONE = "America/New_York"
+DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent / "data" / "billing.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_WARNING_DAYS = 14  # the restriction date is 15 days after the due date
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    billing_zone: str
+    pinned_today: date | None
+    auto_seed: bool
+    warning_days: int
+    issuer_name: str
+    issuer_details: str
+    log_level: str
+
+
+def _text(environ: Mapping[str, str], name: str, default: str) -> str:
+    return environ.get(name, "").strip() or default
+
+
+def _zone(environ: Mapping[str, str]) -> str:
+    name = _text(environ, "BILLING_TIMEZONE", DEFAULT_ZONE)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"BILLING_TIMEZONE: {name!r} is not a time zone; use a name like America/New_York") from None
+    return name
+
+
+def _today(environ: Mapping[str, str]) -> date | None:
+    text = environ.get("BILLING_TODAY", "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or len(text) != len("YYYY-MM-DD"):
+        raise SettingsError(f"BILLING_TODAY must be a date written YYYY-MM-DD, not {text!r}")
+    return day
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    text = environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}: {text!r} is neither 1 nor 0")
+
+
+def _warning_days(environ: Mapping[str, str]) -> int:
+    text = _text(environ, "BILLING_WARNING_DAYS", "5")
+    if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= MAX_WARNING_DAYS:
+        raise SettingsError(f"BILLING_WARNING_DAYS: {text!r} is not a whole number of days from 0 to {MAX_WARNING_DAYS}")
+    return int(text)
+
+
+def _log_level(environ: Mapping[str, str]) -> str:
+    level = _text(environ, "BILLING_LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"BILLING_LOG_LEVEL: {level!r} is not one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _database_url(environ: Mapping[str, str]) -> str:
+    url = environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    if not url.startswith(("postgres://", "postgresql://", "postgresql+psycopg://", "sqlite://")):
+        scheme = url.split(":", 1)[0] if ":" in url else url[:20]
+        raise SettingsError(f"DATABASE_URL: {scheme!r} databases are not supported; use postgresql://… or sqlite:///…")
+    return url
+
+
+def current(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings in force now (see the module docstring)."""
+    env = os.environ if environ is None else environ
+    return Settings(
+        database_url=_database_url(env),
+        billing_zone=_zone(env),
+        pinned_today=_today(env),
+        auto_seed=_flag(env, "BILLING_AUTO_SEED", False),
+        warning_days=_warning_days(env),
+        issuer_name=_text(env, "BILLING_ISSUER_NAME", "Dialer Platform"),
+        issuer_details=_text(env, "BILLING_ISSUER_DETAILS", "Billing · billing@dialer-platform.example"),
+        log_level=_log_level(env),
+    )
+
+
+def check() -> Settings:
+    """Validate every setting at start-up; raises :class:`SettingsError`."""
+    return current()
 
 
 def billing_zone() -> str:
-    return os.environ.get("BILLING_TIMEZONE", "").strip() or DEFAULT_ZONE
+    return current().billing_zone
 
 
-def pinned_today() -> str | None:
-    return os.environ.get("BILLING_TODAY", "").strip() or None
+def pinned_today() -> date | None:
+    return _today(os.environ)

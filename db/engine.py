@@ -8,7 +8,6 @@ URL in a process runs the Alembic migrations to head, so the app, every
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = ROOT / "data" / "billing.db"
 
@@ -26,8 +27,8 @@ _lock = threading.Lock()
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "").strip()
-    return normalize_url(url) if url else f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    """The configured database (``DATABASE_URL``, validated by :mod:`settings`)."""
+    return normalize_url(settings.current().database_url)
 
 
 def normalize_url(url: str) -> str:

@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+import settings
+
 from billing import AgencyStatus, Cycle, LedgerInvoice, statuses
 from billing import Payment as LedgerPayment
-from billing.facts import DEFAULT_WARNING_DAYS
 from billing.ledger import AdjustmentKind
 from billing.money import format_usd
 
@@ -212,10 +213,13 @@ def load_ledger(
 
 
 def agency_statuses(
-    session: Session, as_of: date, agency_ids: Sequence[str] | None = None, *, warning_days: int = DEFAULT_WARNING_DAYS
+    session: Session, as_of: date, agency_ids: Sequence[str] | None = None, *, warning_days: int | None = None
 ) -> list[AgencyStatus]:
+    """Every agency's status on ``as_of``; the warning window is the
+    deployment's (``BILLING_WARNING_DAYS``) unless given."""
     invoices, payments = load_ledger(session, agency_ids)
-    return statuses(invoices, payments, as_of, warning_days=warning_days)
+    window = settings.current().warning_days if warning_days is None else warning_days
+    return statuses(invoices, payments, as_of, warning_days=window)
 
 
 def agency_status(session: Session, agency_id: str, as_of: date) -> AgencyStatus | None:

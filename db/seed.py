@@ -14,6 +14,7 @@ the rollup is what billing reads, so the invoices are the same either way.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from . import demo_names as names
 from .accounts import add_account, assign_agencies
 from .calls import DayTotals, NewCall, add_calls, add_to_rollup
 from .engine import get_engine, session_scope
+from .reset import reset_database
 from .invoicing import first_cycle, issue_cycle
 from .ledger import record_adjustment, record_payment
 from .models import (
@@ -56,6 +58,7 @@ DEMO_ACCOUNTS = (
       for email in names.ACCOUNT_MANAGERS),
 )
 ZONE = ZoneInfo(DEFAULT_ZONE)
+log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 
 
@@ -203,11 +206,29 @@ def seed_database(options: SeedOptions, *, engine: Engine | None = None, progres
     own invoice mornings), never on the day the seed happens to run, so the
     demo reads the same whenever it was made.
     """
-    with clock.frozen(datetime.combine(options.today, SEED_HOUR, ZONE)):
-        return _seed(options, engine=engine or get_engine(), progress=progress)
+    engine = engine or get_engine()
+    written = _Written()
+    try:
+        with clock.frozen(datetime.combine(options.today, SEED_HOUR, ZONE)):
+            return _seed(options, engine=engine, progress=progress, written=written)
+    except BaseException:
+        if written.agencies:  # ours, and only half done: back to the empty database we started from
+            log.error("the demo seed failed after writing agencies; resetting the database to empty", exc_info=True)
+            reset_database(engine)
+        raise
 
 
-def _seed(options: SeedOptions, *, engine: Engine, progress: Progress | None) -> SeedSummary:
+@dataclass
+class _Written:
+    """Whether this seed has committed anything yet. Until it has, a failure
+    (another process seeding at the same moment, say) leaves nothing of ours
+    to undo; after it has, the database held nothing else, so resetting it
+    is all-or-nothing without touching anyone's data."""
+
+    agencies: bool = False
+
+
+def _seed(options: SeedOptions, *, engine: Engine, progress: Progress | None, written: _Written) -> SeedSummary:
     report = progress or (lambda message, fraction: None)
     rng = random.Random(options.seed)
     today = options.today
@@ -263,6 +284,7 @@ def _seed(options: SeedOptions, *, engine: Engine, progress: Progress | None) ->
         _write_numbers_and_appointments(session, agencies, rng, options)
         report("dialing numbers and appointments", 0.15)
         summary.rollup_days, summary.calls = _write_usage(session, agencies, rng, options, detail_from, report)
+    written.agencies = True
 
     report("issuing past cycles", 0.8)
     summary.invoices = _issue_past_cycles(engine, agencies, today)

@@ -30,6 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+import settings
 from billing.calendar import weekday_date
 from billing.money import format_count, format_usd
 
@@ -37,7 +38,6 @@ from .canvas import MARGIN, canvas_maker
 from .document import InvoiceDocument, Period
 from .styles import ACCENT, ACCENT_LIGHT, RULE, SHADE, styles, text
 
-ISSUER = ("Dialer Platform", "Billing · billing@dialer-platform.example")
 PRODUCER = "Dialer Billing Dashboard"
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)  # zip entries need a date; a fixed one keeps archives reproducible
 WIDTH = LETTER[0] - 2 * MARGIN
@@ -77,7 +77,7 @@ def _plain_table(rows: list[list[object]], widths: Iterable[float], extra: list[
 
 def _title_block(doc: InvoiceDocument) -> list[Flowable]:
     """Issuer on the left, INVOICE and its number on the right, then a rule."""
-    issuer = [text(ISSUER[0], "issuer"), text(ISSUER[1], "small")]
+    issuer = [text(settings.current().issuer_name, "issuer"), text(settings.current().issuer_details, "small")]
     if doc.is_preview:
         heading = [text("INVOICE PREVIEW", "title"), text("Not issued · no invoice number", "unissued")]
     else:
@@ -246,7 +246,7 @@ def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
     # content spans exactly MARGIN..page-MARGIN, like the banner and footer.
     template = SimpleDocTemplate(
         buffer, pagesize=LETTER, leftMargin=MARGIN - FRAME_PADDING, rightMargin=MARGIN - FRAME_PADDING,
-        topMargin=0.6 * inch - FRAME_PADDING, bottomMargin=0.75 * inch - FRAME_PADDING, title=f"{number} · {doc.agency.name}", author=ISSUER[0],
+        topMargin=0.6 * inch - FRAME_PADDING, bottomMargin=0.75 * inch - FRAME_PADDING, title=f"{number} · {doc.agency.name}", author=settings.current().issuer_name,
         subject=f"Invoice, cycle {doc.cycle}", creator=PRODUCER, producer=PRODUCER, keywords="",
         invariant=1,
     )

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from .errors import FieldError
 from .unit_of_work import SessionFactory, default_sessions
 
 MAX_NAME_LENGTH = 200
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,17 @@ def sign_in_with_password(email: str, password: str, *, sessions: SessionFactory
     password and an unknown e-mail get the same answer, in the same time)."""
     if not email.strip() or not password:
         raise FieldError("E-mail", "enter your e-mail and password")
-    with sessions() as session:
-        account = accounts.check_password(session, email=email, password=password)
-        assigned = accounts.assigned_agencies(session, account.email) if account else frozenset()
+    try:
+        with sessions() as session:
+            account = accounts.check_password(session, email=email, password=password)
+            assigned = accounts.assigned_agencies(session, account.email) if account else frozenset()
+    except accounts.TooManyAttempts:
+        log.warning("sign-in refused, locked out after too many wrong passwords: %s", email.strip().lower()[:200])
+        raise
     if account is None:
+        log.warning("sign-in failed: wrong e-mail or password for %s", email.strip().lower()[:200])
         raise FieldError("Password", "wrong e-mail or password")
+    log.info("signed in: %s (%s)", account.email, account.role)
     return _viewer(account, assigned)
 
 
@@ -80,20 +88,25 @@ def add_account(
     with sessions() as session:
         account = accounts.add_account(session, email=email, name=name or email.strip().lower(), role=chosen.value,
                                        password=password, actor=viewer.email)
-        return _info(account)
+        info = _info(account)
+    log.info("account added: %s as %s by %s", info.email, info.role, viewer.email)
+    return info
 
 
 def set_role(viewer: Viewer, *, email: str, role: Role | str, sessions: SessionFactory = default_sessions) -> AccountInfo:
     viewer.require(Permission.MANAGE_ACCOUNTS)
     chosen = _role(role)
     with sessions() as session:
-        return _info(accounts.set_role(session, email=email, role=chosen.value, actor=viewer.email))
+        info = _info(accounts.set_role(session, email=email, role=chosen.value, actor=viewer.email))
+    log.info("role changed: %s is now %s, by %s", info.email, info.role, viewer.email)
+    return info
 
 
 def set_password(viewer: Viewer, *, email: str, password: str, sessions: SessionFactory = default_sessions) -> None:
     viewer.require(Permission.MANAGE_ACCOUNTS)
     with sessions() as session:
         accounts.set_password(session, email=email, password=password, actor=viewer.email)
+    log.info("password set for %s by %s", email.strip().lower(), viewer.email)
 
 
 def assign_agencies(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from billing.ledger import AdjustmentKind
@@ -16,6 +17,7 @@ from .payments import money_typed, require_agency_and_invoice
 from .unit_of_work import SessionFactory, default_sessions
 
 MAX_REASON_LENGTH = 500
+log = logging.getLogger(__name__)
 
 __all__ = ["StoredAdjustment", "record_adjustment"]
 
@@ -50,5 +52,7 @@ def record_adjustment(
     invoice_number = (invoice_number or "").strip() or None
     with sessions() as session:
         require_agency_and_invoice(session, agency_id, invoice_number)
-        return ledger.record_adjustment(session, agency_id=agency_id, kind=kind, amount=value, on_date=on_date,
-                                        reason=reason, actor=viewer.email, invoice_number=invoice_number, due_on=due_on)
+        stored = ledger.record_adjustment(session, agency_id=agency_id, kind=kind, amount=value, on_date=on_date,
+                                          reason=reason, actor=viewer.email, invoice_number=invoice_number, due_on=due_on)
+    log.info("%s %s recorded: %s %s on %s by %s", kind, stored.number, agency_id, value, on_date.isoformat(), viewer.email)
+    return stored

@@ -3,6 +3,7 @@ schedulers, so the same input gets the same answer everywhere."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from .errors import FieldError
 from .unit_of_work import SessionFactory, default_sessions
 
 MAX_REFERENCE_LENGTH = 100
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,4 +86,6 @@ def record_payment(
         outcome = ledger.record_payment(session, agency_id=agency_id, amount=value, paid_on=paid_on,
                                         actor=viewer.email, invoice_number=invoice_number, reference=reference)
     p = outcome.payment
+    log.info("payment %s: %s %s on %s (reference %s) by %s", "recorded" if outcome.created else "already recorded",
+             agency_id, value, paid_on.isoformat(), reference or "none", viewer.email)
     return RecordedPayment(p.id, p.agency_id, p.amount, p.paid_on, p.invoice_number, p.reference, outcome.created)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import streamlit as st
+
+import settings
 
 from services.access import Permission, Viewer
 from services.clock import billing_today
@@ -24,7 +25,7 @@ def bootstrap() -> None:
     bar), unless ``BILLING_AUTO_SEED=0``: then an empty database stays empty
     and the pages show their empty states."""
     _database_ready()
-    if os.environ.get("BILLING_AUTO_SEED", "1") == "0" or st.session_state.get("_seed_checked"):
+    if not settings.current().auto_seed or st.session_state.get("_seed_checked"):
         return
     if database_is_empty():
         bar = st.progress(0.0, text="Setting up the demo portfolio (one time only)…")
