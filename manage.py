@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import settings
 from billing import Cycle, parse_date
 from billing.scenario import invoice_to_json, statuses_to_json
+from billing.facts import SignalMode
 from billing.ledger import AdjustmentKind
 from services import logs
 from services.access import Role, Viewer
@@ -150,6 +151,22 @@ def cmd_adjust(args: argparse.Namespace) -> None:
                  "invoice": adjustment.invoice_number, "reason": adjustment.reason})
 
 
+def cmd_contract(args: argparse.Namespace) -> None:
+    from services.contracts import add_contract_version
+
+    version = add_contract_version(
+        _operator(args), agency_id=args.agency, effective_from=args.effective_from, user_fee=args.user_fee,
+        minimum_users=args.minimum_users, minute_rate=args.minute_rate, licensing_fee=args.licensing_fee,
+        minute_block=args.minute_block, replenish_buffer_pct=args.buffer_pct,
+        onboarding_minutes_per_user=args.onboarding_minutes, signal_mode=args.signal_mode, signal_rate=args.signal_rate,
+        number_cleaning_rate=args.number_cleaning_rate, appointment_fee=args.appointment_fee,
+        transcription_rate=args.transcription_rate,
+    )
+    _print_json({"agency_id": version.agency_id, "effective_from": version.effective_from.isoformat(),
+                 "user_fee": str(version.user_fee), "minimum_users": version.minimum_users,
+                 "minute_rate": str(version.minute_rate), "signal_mode": str(version.signal_mode)})
+
+
 def cmd_status(args: argparse.Namespace) -> None:
     from db.engine import session_scope
     from db.ledger import agency_statuses
@@ -225,7 +242,7 @@ def _safe_url(url: str) -> str:
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
-    "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust,
+    "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract,
 }
 
 
@@ -262,6 +279,23 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--invoice")
     pay.add_argument("--reference")
     pay.add_argument("--actor", default="manage.py")
+
+    contract = sub.add_parser("contract", help="add a contract version (rates change from its date on)")
+    contract.add_argument("--agency", required=True)
+    contract.add_argument("--from", required=True, type=_date, dest="effective_from", help="the day it takes effect")
+    contract.add_argument("--user-fee", required=True)
+    contract.add_argument("--minimum-users", required=True)
+    contract.add_argument("--minute-rate", required=True)
+    contract.add_argument("--licensing-fee", default="50.00")
+    contract.add_argument("--minute-block", default="100")
+    contract.add_argument("--buffer-pct", default="0", help="replenishment buffer, percent")
+    contract.add_argument("--onboarding-minutes", default="2500", help="onboarding minutes per user")
+    contract.add_argument("--signal-mode", default=str(SignalMode.NONE), choices=[str(mode) for mode in SignalMode])
+    contract.add_argument("--signal-rate")
+    contract.add_argument("--number-cleaning-rate")
+    contract.add_argument("--appointment-fee")
+    contract.add_argument("--transcription-rate")
+    contract.add_argument("--actor", default="manage.py")
 
     adjust = sub.add_parser("adjust", help="record a credit or debit adjustment (issued invoices never change)")
     adjust.add_argument("--agency", required=True)
