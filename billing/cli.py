@@ -36,16 +36,38 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_BAD_INPUT)
 
 
+MAX_INPUT_BYTES = 256 * 1024 * 1024  # far above any real scenario; /dev/zero must not fill the memory
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice is ambiguous (which one did the author mean?): refuse it."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(f"the key {key[:80]!r} appears twice in one object")
+        document[key] = value
+    return document
+
+
 def _read_json(path: str) -> Any:
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            _fail(f"{path}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB; not a scenario this tool reads")
+        return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
     except OSError as error:
         _fail(f"{path}: cannot read file: {error.strerror or error}")
     except UnicodeDecodeError:
         _fail(f"{path}: not UTF-8 text")
     except json.JSONDecodeError as error:
         _fail(f"{path}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}")
+    except _DuplicateKey as error:
+        _fail(f"{path}: invalid JSON: {error}")
     except ValueError as error:  # an integer longer than Python will convert (4300 digits)
         _fail(f"{path}: invalid JSON: {str(error).split(';')[0]}")
     except RecursionError:

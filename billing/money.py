@@ -47,6 +47,9 @@ def exact(function: _F) -> _F:
 
 
 _DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
+# The engine stays exact far beyond any real amount, but a megabyte of digits
+# is an attack, not money: arithmetic on it would take minutes.
+MAX_DECIMAL_TEXT = 1000
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -56,9 +59,14 @@ def parse_decimal(text: str) -> Decimal:
     rejected, because a money field that silently accepts ``"1e3"`` invites
     mistakes nobody sees until the invoice is wrong.
     """
+    if isinstance(text, str) and len(text) > MAX_DECIMAL_TEXT:
+        raise ValueError(f"must be a decimal string of at most {MAX_DECIMAL_TEXT:,} characters, got {len(text):,}")
     if not isinstance(text, str) or not _DECIMAL_TEXT.fullmatch(text):
         raise ValueError(f"must be a decimal string like \"150.00\", got {text!r}")
     return Decimal(text)
+
+
+MAX_AMOUNT_LENGTH = 40  # characters a person types for an amount: longer text is not one
 
 
 class AmountError(ValueError):
@@ -66,7 +74,6 @@ class AmountError(ValueError):
     (``"must not contain underscores"``); the caller names the field."""
 
 
-MAX_AMOUNT_LENGTH = 40  # characters: longer text is not an amount, and never worth parsing
 MAX_WHOLE_DIGITS = 12  # 999,999,999,999.99 is more than any invoice we bill
 _TYPED_AMOUNT = re.compile(r"\$?(?P<number>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)")
 _ASCII_DIGITS = frozenset("0123456789")
