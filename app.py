@@ -15,6 +15,7 @@ from services import logs
 from services.access import Permission, Viewer
 from ui.auth import VIEWER_KEY, is_signed_in, sign_out, signed_in_viewer
 from ui.context import bootstrap
+from ui.format import md
 
 st.set_page_config(page_title="Dialer Billing", page_icon=":material/receipt_long:", layout="wide")
 try:
@@ -63,7 +64,7 @@ st.session_state[VIEWER_KEY] = viewer
 page = st.navigation(navigation_pages(viewer))
 
 with st.sidebar:
-    st.markdown(f"**{viewer.name}**  \n{viewer.role.label}" + (f" · {len(viewer.agencies)} agencies" if viewer.agencies is not None else ""))
+    st.markdown(f"**{md(viewer.name, limit=80)}**  \n{viewer.role.label}" + (f" · {len(viewer.agencies)} agencies" if viewer.agencies is not None else ""))
     if st.button("Sign out", icon=":material/logout:", key="sign_out"):
         sign_out()
         st.rerun()

@@ -8,12 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from billing.facts import SignalMode
-from services.errors import BillingError
 from services.access import Permission
 from services.contracts import add_contract_version, contract_history
+from services.errors import BillingError
 from ui import cache
 from ui.context import page_setup
-from ui.format import day, usd
+from ui.format import day, md, usd
 from ui.pickers import agency_names, agency_picker
 
 viewer, today = page_setup("Contracts", Permission.VIEW_INVOICES)
@@ -76,7 +76,7 @@ if saved:
             number_cleaning_rate=cleaning or None, appointment_fee=appointment or None, transcription_rate=transcription or None,
         )
     except BillingError as error:
-        st.error(f"Not saved. {error}", icon=":material/error:")
+        st.error(f"Not saved. {md(error)}", icon=":material/error:")
     else:
         cache.clear()
         st.success(f"Version in force from {day(effective)} added.")

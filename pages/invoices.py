@@ -10,15 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from billing import Cycle
-from services.errors import BillingError
 from services import cycles
 from services.access import Permission
 from services.adjustments import record_adjustment
+from services.errors import BillingError
 from services.invoices import cycle_archive, invoice_lines
 from services.issuing import issue_cycle_now
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
-from ui.format import count, day, md, money_float, signed_usd, usd
+from ui.format import count, counted, day, md, money_float, signed_usd, usd
 from ui.lines_table import lines_table_html
 from ui.pickers import agency_names, agency_picker
 
@@ -30,7 +30,7 @@ if wanted_cycle and wanted_cycle not in cycle_options:
     try:
         cycle_options.append(str(Cycle.parse(wanted_cycle)))
     except ValueError:
-        st.error(f"`cycle={wanted_cycle}` in the link is not a cycle (YYYY-MM); showing the current cycle.")
+        st.error(f"The link's cycle “{md(wanted_cycle, limit=40)}” is not a cycle (YYYY-MM); showing the current cycle.")
         wanted_cycle = None
 left, right = st.columns([3, 1])
 agency_id = agency_picker(names, key="invoice_agency", container=left)
@@ -175,7 +175,7 @@ if view is not None:
                             adjustment = record_adjustment(viewer, agency_id=agency_id, kind=kind, amount=amount,
                                                            on_date=on_date, reason=reason, invoice_number=preview.issued.number)
                         except BillingError as error:
-                            st.error(f"Not recorded. {error}", icon=":material/error:")
+                            st.error(f"Not recorded. {md(error)}", icon=":material/error:")
                         else:
                             cache.clear()
                             st.session_state["adjustment_recorded"] = (
@@ -211,7 +211,7 @@ else:
     st.caption(f"{len(folio.rows)} invoices · {md(usd(folio.total))} · {len(folio.issued)} issued, "
                f"{len(folio.pending)} to issue ({md(usd(folio.pending_total))})")
     for agency, problem in folio.problems.items():
-        st.warning(f"{agency}: {problem}")
+        st.warning(f"{md(names.get(agency, agency))} ({md(agency)}): {md(problem)}")
 
     actions = st.columns(2)
     with actions[0]:
@@ -239,10 +239,10 @@ else:
                         st.error(str(error))
                     else:
                         cache.clear()
-                        st.success(f"Issued {len(result.issued)} invoices ({usd(result.issued_total)}); "
+                        st.success(f"Issued {counted(len(result.issued), 'invoice')} ({md(usd(result.issued_total))}); "
                                    f"{result.already_issued} were already issued; {len(result.skipped)} skipped.")
                         for agency, reason in result.skipped.items():
-                            st.warning(f"{agency}: {reason}")
+                            st.warning(f"{md(names.get(agency, agency))} ({md(agency)}): {md(reason)}")
         elif folio.pending:
             st.caption(f"Cycle {cycle} can be issued after its cutoff ({day(cycle.cutoff)}).")
         else:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from services.errors import BillingError
 from services.access import Permission
+from services.errors import BillingError
 from services.overdue import invoice_cycle, open_invoice_numbers, overdue_csv
 from services.payments import record_payment
 from ui import cache, charts
@@ -93,7 +93,7 @@ if submitted:
             invoice_number=None if invoice == "Oldest open first" else invoice, reference=reference,
         )
     except BillingError as error:
-        st.error(f"Not recorded. {error}", icon=":material/error:")
+        st.error(f"Not recorded. {md(error)}", icon=":material/error:")
     else:
         cache.clear()
         st.session_state["payment_recorded"] = (

@@ -13,7 +13,6 @@ from ui.context import empty_state, page_setup
 from ui.format import (
     STATUS_COLORS,
     STATUS_LABELS,
-    count,
     counted,
     day,
     days,

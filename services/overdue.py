@@ -15,6 +15,7 @@ from db.engine import session_scope
 from db.ledger import agency_statuses
 
 from .access import Permission, Viewer
+from .exports import text_cell
 
 ZERO = Decimal("0.00")
 
@@ -112,11 +113,11 @@ def overdue_csv(view: OverdueView) -> bytes:
                      "balance", "past_due", "amount_to_avoid_or_lift", "oldest_open_invoice", "account_manager"])
     for r in view.rows:
         writer.writerow([
-            r.agency_id, r.name, r.status.value, r.days_overdue,
+            text_cell(r.agency_id), text_cell(r.name), r.status.value, r.days_overdue,
             r.restriction_date.isoformat() if r.restriction_date else "",
             "" if r.days_to_restriction is None else r.days_to_restriction,
             f"{r.balance:.2f}", f"{r.past_due:.2f}", f"{r.amount_to_clear:.2f}",
-            r.oldest_open_invoice or "", r.account_manager or "",
+            text_cell(r.oldest_open_invoice), text_cell(r.account_manager),
         ])
     return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read the accents right
 

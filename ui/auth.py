@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from services.errors import FieldError
 from services.access import Viewer
 from services.accounts import sign_in_with_password, viewer_for_email
+from services.errors import FieldError
+
+from .format import md
 
 VIEWER_KEY = "viewer"
 
@@ -36,7 +38,7 @@ def _sign_in_with_provider() -> Viewer:
     viewer = viewer_for_email(email) if email else None
     if viewer is None:
         st.title("Dialer Billing")
-        st.error(f"You are signed in as {email or 'an account without an e-mail'}, but that account has no access "
+        st.error(f"You are signed in as {md(email, limit=200) or 'an account without an e-mail'}, but that account has no access "
                  "to the billing dashboard. Ask finance to add you.", icon=":material/block:")
         st.button("Sign out", on_click=st.logout)
         st.stop()

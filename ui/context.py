@@ -7,7 +7,6 @@ from datetime import date
 import streamlit as st
 
 import settings
-
 from services.access import Permission, Viewer
 from services.clock import billing_today
 from services.setup import database_is_empty, ensure_database, seed_demo

@@ -73,7 +73,14 @@ STATUS_COLORS = {
 _MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|$<>:~"
 
 
-def md(text: object) -> str:
-    """Escape text for ``st.markdown``: names with ``*`` or ``[`` stay names,
-    and ``$`` stays a dollar sign instead of starting LaTeX."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
+def md(text: object, *, limit: int | None = None) -> str:
+    """Escape text for ``st.markdown`` (and every widget that renders it:
+    errors, warnings, captions): names with ``*`` or ``[`` stay names, a
+    ``![image](…)`` or ``[link](…)`` stays text, ``$`` stays a dollar sign
+    instead of starting LaTeX, and a newline cannot start a heading.
+    ``limit`` cuts text that came from a URL or a file to that many
+    characters first."""
+    plain = " ".join(str(text).split())
+    if limit is not None and len(plain) > limit:
+        plain = plain[:limit] + "…"
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in plain)

@@ -11,6 +11,7 @@ from services.access import Viewer
 
 from . import cache
 from .context import empty_state, query_value
+from .format import md
 
 
 def agency_names(viewer: Viewer, empty_message: str) -> dict[str, str]:
@@ -27,7 +28,8 @@ def agency_picker(names: dict[str, str], *, key: str, options: Sequence[str] | N
     choices = list(options if options is not None else names)
     wanted = query_value("agency")
     if wanted and wanted not in choices:
-        st.error(f"The link names agency `{wanted}`, which does not exist or is not yours to see; pick one below.")
+        st.error(f"The link names agency “{md(wanted, limit=40)}”, which does not exist or is not yours to see; "
+                 "pick one below.")
     agency_id = container.selectbox(
         "Agency", choices, index=choices.index(wanted) if wanted in choices else 0,
         format_func=lambda a: f"{names.get(a, a)} ({a})", key=key,

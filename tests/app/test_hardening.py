@@ -1,0 +1,72 @@
+"""What an attacker can put into text we print: a URL parameter, an
+imported agency name, a cell of the ops CSV. Each payload is shown as the
+text it is: no working link, no remote image, no heading, no formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from sqlalchemy import update
+
+from db.engine import get_engine, session_scope
+from db.models import Agency
+from services.access import SYSTEM
+from services.exports import text_cell
+from services.overdue import overdue_csv, overdue_view
+
+PAYLOADS = [
+    "[click here](https://evil.example/login)",
+    "![tracker](https://evil.example/pixel.png)",
+    "x`\n# Heading\n`",
+    "<img src=https://evil.example/x.png>",
+    "$\\frac{1}{0}$",
+]
+
+
+def _markdown_is_inert(text: str) -> None:
+    for opening in ("[", "]", "(", "!", "`", "#", "<", "$"):
+        unescaped = [i for i, ch in enumerate(text) if ch == opening and (i == 0 or text[i - 1] != "\\")]
+        assert not unescaped, f"{opening!r} unescaped in {text!r}"
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("parameter", ["agency", "cycle"])
+def test_a_url_parameter_is_shown_as_text_in_the_error(viewer_app, parameter, payload):
+    at = viewer_app("finance")
+    at.query_params[parameter] = payload
+    at.switch_page("pages/invoices.py").run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    quoted = error.split("“", 1)[1].rsplit("”", 1)[0]
+    _markdown_is_inert(quoted)
+
+
+def test_a_very_long_url_parameter_is_cut_short(viewer_app):
+    at = viewer_app("finance")
+    at.query_params["agency"] = "A" * 5000
+    at.switch_page("pages/invoices.py").run()
+    (error,) = [e.value for e in at.error]
+    assert len(error) < 300 and "…" in error
+
+
+@pytest.mark.parametrize("payload", ["=HYPERLINK(\"https://evil.example\",\"Pay here\")", "+cmd|' /C calc'!A0",
+                                     "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3", "\t=1+1", "\r=1+1"])
+def test_the_ops_csv_never_hands_a_spreadsheet_a_formula(demo_db, payload):
+    with session_scope(get_engine(demo_db)) as session:
+        session.execute(update(Agency).values(name=payload, account_manager=payload))
+    view = overdue_view(SYSTEM, date(2026, 11, 25))
+    assert view.rows, "the demo has overdue agencies"
+    rows = list(csv.reader(io.StringIO(overdue_csv(view).decode("utf-8-sig"))))
+    for row in rows[1:]:
+        for cell in (row[1], row[10]):
+            assert cell == "'" + payload
+
+
+@pytest.mark.parametrize(("value", "cell"), [("Acme & Sons", "Acme & Sons"), ("=1+1", "'=1+1"), ("", ""), (None, ""),
+                                             ("-5", "'-5"), ("A-1001", "A-1001")])
+def test_text_cells_start_with_an_apostrophe_only_when_a_spreadsheet_would_compute_them(value, cell):
+    assert text_cell(value) == cell
