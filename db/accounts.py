@@ -21,7 +21,9 @@ from .errors import FieldError, NotFound
 from .models import Account, AccountAgency, Agency, LoginFailure
 
 ROLES = ("finance", "account_manager", "ops")  # services.access.Role is the enumeration; this is what the column holds
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # wrong passwords for one e-mail from one client within LOCKOUT
+MAX_PER_CLIENT = 20  # attempts from one client, whatever the e-mail
+MAX_PER_EMAIL = 50  # attempts at one e-mail from all clients together
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; a longer password is refused, never cut short
@@ -121,20 +123,35 @@ def assigned_agencies(session: Session, email: str) -> frozenset[str]:
     return frozenset(session.scalars(select(AccountAgency.agency_id).where(AccountAgency.email == _normal(email))))
 
 
-def check_password(session: Session, *, email: str, password: str) -> Account | None:
-    """The account if the password is right; ``None`` (and a remembered
-    failure, once the caller commits) if not.
+def record_attempt(session: Session, *, email: str, client: str) -> None:
+    """Count a sign-in attempt *before* its password is checked, in its own
+    transaction (the caller commits at once), so that thirty attempts sent
+    together are thirty rows before any of them is evaluated. Rows older
+    than the window are pruned on the way, so the table stays small."""
+    now = clock.real_now()
+    session.execute(delete(LoginFailure).where(LoginFailure.at < now - LOCKOUT))
+    session.add(LoginFailure(email=email.strip().lower()[:MAX_EMAIL_LENGTH], client=client[:64], at=now))
 
-    After ``MAX_FAILURES`` wrong passwords within ``LOCKOUT``, every attempt
-    is refused until the window has passed, right password or not.
-    """
-    email = email.strip().lower()[:MAX_EMAIL_LENGTH + 1]
+
+def attempts_exceeded(session: Session, *, email: str, client: str) -> bool:
+    """Whether the attempts in the window, this one included, are over a
+    limit: per e-mail from one client (``MAX_FAILURES``: someone guessing one
+    password), per client (``MAX_PER_CLIENT``: someone trying many e-mails),
+    or per e-mail from everywhere (``MAX_PER_EMAIL``: many clients at once)."""
     since = clock.real_now() - LOCKOUT
-    failures = session.scalar(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.at >= since)
-    ) or 0
-    if failures >= MAX_FAILURES:
-        raise TooManyAttempts("password", "too many wrong passwords; try again in 15 minutes")
+    email, client = email.strip().lower()[:MAX_EMAIL_LENGTH], client[:64]
+    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    by_pair = session.scalar(recent.where(LoginFailure.email == email, LoginFailure.client == client)) or 0
+    by_client = session.scalar(recent.where(LoginFailure.client == client)) or 0 if client else 0
+    by_email = session.scalar(recent.where(LoginFailure.email == email)) or 0
+    return by_pair > MAX_FAILURES or by_client > MAX_PER_CLIENT or by_email > MAX_PER_EMAIL
+
+
+def check_password(session: Session, *, email: str, password: str) -> Account | None:
+    """The account if the password is right (its e-mail's attempts are then
+    cleared), ``None`` if not. Counting happened before, in
+    :func:`record_attempt`; a refused attempt never reaches bcrypt."""
+    email = email.strip().lower()[:MAX_EMAIL_LENGTH + 1]
     account = session.get(Account, email)
     stored = account.password_hash if account and account.password_hash else _DUMMY_HASH
     typed = password.encode()
@@ -144,5 +161,4 @@ def check_password(session: Session, *, email: str, password: str) -> Account | 
     if bcrypt.checkpw(typed, stored.encode()) and account is not None and account.password_hash:
         session.execute(delete(LoginFailure).where(LoginFailure.email == email))
         return account
-    session.add(LoginFailure(email=email))
     return None

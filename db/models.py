@@ -282,10 +282,12 @@ class AccountAgency(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A wrong password, kept to rate-limit guessing (across app instances)."""
+    """A sign-in attempt not (yet) known to be right, kept to rate-limit
+    guessing across app instances; a right password clears its e-mail's."""
 
     __tablename__ = "login_failure"
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=200, index=True)
     at: datetime = Field(default_factory=clock.real_now, index=True)  # a lockout window runs on real time
+    client: str = Field(default="", max_length=64, index=True)  # the browser's address, as Streamlit sees it

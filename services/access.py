@@ -64,6 +64,7 @@ class Viewer:
     name: str
     role: Role
     agencies: frozenset[str] | None = None  # None: every agency
+    stamp: str = ""  # what the account looked like at sign-in: see services.accounts.still_signed_in
 
     def can(self, permission: Permission) -> bool:
         return permission in GRANTS[self.role]

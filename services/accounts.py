@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,9 +28,29 @@ class AccountInfo:
     password_set: bool
 
 
+def _stamp(account: Account, assigned: frozenset[str]) -> str:
+    """Changes whenever the role, the assigned agencies or the password do,
+    and says nothing about the password itself."""
+    material = "\n".join([account.role, account.password_hash or "", *sorted(assigned)])
+    return hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
 def _viewer(account: Account, assigned: frozenset[str]) -> Viewer:
     role = Role(account.role)
-    return Viewer(account.email, account.name, role, assigned if role is Role.ACCOUNT_MANAGER else None)
+    return Viewer(account.email, account.name, role, assigned if role is Role.ACCOUNT_MANAGER else None,
+                  stamp=_stamp(account, assigned))
+
+
+def still_signed_in(viewer: Viewer, *, sessions: SessionFactory = default_sessions) -> bool:
+    """Whether a signed-in session may go on: the account still exists and
+    its role, assigned agencies and password are what they were at sign-in.
+    Checked on every page run (one primary-key read and one small query), so
+    a demotion, a new assignment or a password reset ends open sessions at
+    their next click."""
+    if not viewer.stamp:  # made in-process (the command line, tests), not by signing in: nothing to compare
+        return True
+    fresh = viewer_for_email(viewer.email, sessions=sessions)
+    return fresh is not None and fresh.stamp == viewer.stamp
 
 
 def _info(account: Account) -> AccountInfo:
@@ -43,18 +64,26 @@ def _role(role: Role | str) -> Role:
         raise FieldError("Role", f"must be one of {', '.join(r.value for r in Role)}, not {role!r}") from None
 
 
-def sign_in_with_password(email: str, password: str, *, sessions: SessionFactory = default_sessions) -> Viewer:
+def sign_in_with_password(
+    email: str, password: str, *, client: str = "", sessions: SessionFactory = default_sessions,
+) -> Viewer:
     """The viewer for a right password; a ``FieldError`` otherwise (a wrong
-    password and an unknown e-mail get the same answer, in the same time)."""
+    password and an unknown e-mail get the same answer, in the same time).
+
+    Every attempt is counted before it is checked (see
+    :func:`db.accounts.record_attempt`); past the limits it is refused
+    without evaluating the password, right or wrong.
+    """
     if not email.strip() or not password:
         raise FieldError("E-mail", "enter your e-mail and password")
-    try:
-        with sessions() as session:
-            account = accounts.check_password(session, email=email, password=password)
-            assigned = accounts.assigned_agencies(session, account.email) if account else frozenset()
-    except accounts.TooManyAttempts:
-        log.warning("sign-in refused, locked out after too many wrong passwords: %s", email.strip().lower()[:200])
-        raise
+    with sessions() as session:
+        accounts.record_attempt(session, email=email, client=client)
+    with sessions() as session:
+        if accounts.attempts_exceeded(session, email=email, client=client):
+            log.warning("sign-in refused, too many attempts: %s from %s", email.strip().lower()[:200], client or "?")
+            raise accounts.TooManyAttempts("Password", "too many wrong passwords; try again in 15 minutes")
+        account = accounts.check_password(session, email=email, password=password)
+        assigned = accounts.assigned_agencies(session, account.email) if account else frozenset()
     if account is None:
         log.warning("sign-in failed: wrong e-mail or password for %s", email.strip().lower()[:200])
         raise FieldError("Password", "wrong e-mail or password")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from services.access import Viewer
-from services.accounts import sign_in_with_password, viewer_for_email
+from services.accounts import sign_in_with_password, still_signed_in, viewer_for_email
 from services.errors import FieldError
 
 from .format import md
@@ -48,23 +48,40 @@ def _sign_in_with_provider() -> Viewer:
 def _sign_in_with_password() -> Viewer:
     viewer = st.session_state.get(VIEWER_KEY)
     if isinstance(viewer, Viewer):
-        return viewer
+        if still_signed_in(viewer):
+            return viewer
+        st.session_state.pop(VIEWER_KEY, None)
+        st.cache_data.clear()
+        st.session_state["_signed_out_because"] = ("Your account changed (role, agencies or password); "
+                                                   "sign in again to go on.")
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title("Dialer Billing")
         st.caption("Invoices, minute banks and collections for the dialer platform.")
+        reason = st.session_state.pop("_signed_out_because", None)
+        if reason:
+            st.info(reason, icon=":material/info:")
         with st.form("sign_in"):
             email = st.text_input("E-mail", key="sign_in_email")
             password = st.text_input("Password", type="password", key="sign_in_password")
             submitted = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
         if submitted:
             try:
-                st.session_state[VIEWER_KEY] = sign_in_with_password(email, password)
+                st.session_state[VIEWER_KEY] = sign_in_with_password(email, password, client=_client())
             except FieldError as error:
                 st.error(error.problem.capitalize() + ".", icon=":material/lock:")
             else:
                 st.rerun()
     st.stop()
+
+
+def _client() -> str:
+    """The browser's address as Streamlit sees it (behind a proxy: the proxy's)."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # a bare run has no client
+        return ""
+    return address if isinstance(address, str) else ""  # AppTest hands out a stand-in object
 
 
 def signed_in_viewer() -> Viewer:
