@@ -7,9 +7,9 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from db.errors import BillingError
 from services.access import Permission
 from services.contracts import add_contract_version, contract_history
+from services.errors import BillingError
 from ui import cache
 from ui.context import page_setup
 from ui.format import day, usd

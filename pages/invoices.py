@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from billing import Cycle
-from db.errors import BillingError
 from services import cycles
 from services.access import Permission
 from services.adjustments import record_adjustment_from_form
+from services.errors import BillingError
 from services.invoices import cycle_archive, invoice_lines
 from services.issuing import issue_cycle_now
 from ui import cache, charts

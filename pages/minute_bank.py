@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.errors import BillingError
 from services.access import Permission
+from services.errors import BillingError
 from ui import cache, charts
 from ui.context import empty_state, page_setup
 from ui.format import count, day, md

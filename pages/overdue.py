@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.errors import BillingError
 from services.access import Permission
+from services.errors import BillingError
 from services.overdue import invoice_cycle, open_invoice_numbers, overdue_csv, record_payment_from_form
 from ui import cache, charts
 from ui.context import page_setup

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.errors import FieldError
 from services.access import Viewer
 from services.accounts import sign_in_with_password, viewer_for_email
+from services.errors import FieldError
 
 VIEWER_KEY = "viewer"
 
