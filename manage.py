@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from billing import Cycle, parse_date
-from billing.scenario import invoice_to_json, statuses_to_json
+from billing.scenario import statuses_to_json
 from db.errors import BillingError, FieldError
 
 EXIT_ERROR = 1
@@ -62,48 +62,34 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
-    from db.engine import get_engine
-    from db.seed import SeedOptions, seed_database
+    from dataclasses import asdict
+
     from services.clock import billing_today
+    from services.demo import SeedOptions, seed_demo
+    from services.setup import reset_database
 
-    engine = get_engine()
     if args.reset:
-        from db.reset import reset_database
-
-        reset_database(engine)
+        reset_database()
     options = SeedOptions(agencies=args.agencies, months=args.months, seed=args.seed, today=args.today or billing_today())
-    summary = seed_database(options, engine=engine, progress=None if args.quiet else _stderr_progress)
-    _print_json({"today": options.today.isoformat(), **summary.__dict__})
+    summary = seed_demo(options, progress=None if args.quiet else _stderr_progress)
+    _print_json({"today": options.today.isoformat(), **asdict(summary)})
 
 
 def cmd_scenario(args: argparse.Namespace) -> None:
-    from db.engine import session_scope
-    from db.scenario_export import scenario_document
+    from services.previews import scenario
 
-    with session_scope() as session:
-        _print_json(scenario_document(session, args.agency, args.cycle))
+    _print_json(scenario(args.agency, args.cycle))
 
 
 def cmd_preview(args: argparse.Namespace) -> None:
-    from db.engine import session_scope
-    from db.invoicing import preview_invoice
+    from services.previews import invoice_json
 
-    with session_scope() as session:
-        preview = preview_invoice(session, args.agency, args.cycle)
-        document = invoice_to_json(preview.invoice) if preview.invoice else _frozen_public(preview.snapshot)
-        _print_json(document)
-
-
-def _frozen_public(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The SCENARIO_FORMAT fields of a frozen snapshot, in their order."""
-    keys = ("agency_id", "cycle", "invoice_date", "due_date", "restriction_date", "closed_period",
-            "advance_period", "lines", "minute_bank", "headcount_at_cutoff", "total")
-    return {key: snapshot[key] for key in keys}
+    _print_json(invoice_json(args.agency, args.cycle))
 
 
 def cmd_issue(args: argparse.Namespace) -> None:
-    from db.invoicing import issue_cycle
     from services.clock import billing_today
+    from services.issuing import issue_cycle
 
     result = issue_cycle(args.cycle, actor=args.actor, today=args.today or billing_today(),
                          progress=None if args.quiet else lambda done, total: _stderr_progress(f"issued {done} of {total}", done / total))

@@ -54,7 +54,7 @@ if detail is not None:
     )
     if detail.replenishment_line:
         st.markdown("**Replenishment the next invoice will bill** (as the facts stand today)")
-        st.info(detail.replenishment_line["description"], icon=":material/calculate:")
+        st.info(detail.replenishment_line.description, icon=":material/calculate:")
 
 st.divider()
 st.subheader("Portfolio: runway ranking")

@@ -1,31 +1,40 @@
-"""Getting a database ready: migrate, and seed the demo when it is empty."""
+"""Getting a database ready: migrate, reset, and seed the demo when it is empty."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select
-
-from db.engine import get_engine, session_scope
-from db.models import Agency
-from db.seed import SeedOptions, seed_database
+from db.engine import get_engine
+from db.queries.agencies import agency_count
+from db.reset import reset_database as _drop_and_migrate
 
 from .clock import billing_today
+from .demo import SeedOptions
+from .demo import seed_demo as _seed_demo
+from .unit_of_work import SessionFactory, default_sessions
 
 
 def ensure_database() -> None:
+    """Connect to the configured database and migrate it to the newest schema."""
     get_engine()
 
 
-def database_is_empty() -> bool:
-    with session_scope() as session:
-        return not session.scalar(select(func.count()).select_from(Agency))
+def reset_database() -> None:
+    """Drop every table of the configured database and migrate again
+    (``manage.py seed --reset``): deliberate, since issued invoices cannot
+    be deleted any other way."""
+    _drop_and_migrate(get_engine())
 
 
-def seed_demo(progress: Callable[[str, float], None] | None = None) -> None:
-    """Seed the demo portfolio; if another process got there first, fine."""
+def database_is_empty(*, sessions: SessionFactory = default_sessions) -> bool:
+    with sessions() as session:
+        return not agency_count(session=session)
+
+
+def seed_demo(progress: Callable[[str, float], None] | None = None, *, sessions: SessionFactory = default_sessions) -> None:
+    """Seed the demo portfolio as of today; if another process got there first, fine."""
     try:
-        seed_database(SeedOptions(today=billing_today()), progress=progress)
+        _seed_demo(SeedOptions(today=billing_today()), sessions=sessions, progress=progress)
     except Exception:
-        if database_is_empty():
+        if database_is_empty(sessions=sessions):
             raise
