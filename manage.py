@@ -55,10 +55,10 @@ def _stderr_progress(message: str, fraction: float) -> None:
 # --- commands ------------------------------------------------------------------
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from db.engine import database_url, get_engine
+    from services.setup import migrate_database
 
-    get_engine()
-    print(f"database is at the newest schema: {_safe_url(database_url())}", file=sys.stderr)
+    url = migrate_database()
+    print(f"database is at the newest schema: {_safe_url(url)}", file=sys.stderr)
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
@@ -129,11 +129,9 @@ def cmd_adjust(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    from db.engine import session_scope
-    from db.ledger import agency_statuses
+    from services.statuses import payment_statuses
 
-    with session_scope() as session:
-        _print_json(statuses_to_json(args.as_of, agency_statuses(session, args.as_of)))
+    _print_json(statuses_to_json(args.as_of, payment_statuses(args.as_of)))
 
 
 def cmd_import(args: argparse.Namespace) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from db.engine import get_engine
+from db.engine import database_url, get_engine
 from db.queries.agencies import agency_count
 from db.reset import reset_database as _drop_and_migrate
 
@@ -17,6 +17,12 @@ from .unit_of_work import SessionFactory, default_sessions
 def ensure_database() -> None:
     """Connect to the configured database and migrate it to the newest schema."""
     get_engine()
+
+
+def migrate_database() -> str:
+    """Migrate the configured database (``manage.py migrate``); its URL, to say which."""
+    get_engine()
+    return database_url()
 
 
 def reset_database() -> None:
