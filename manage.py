@@ -18,9 +18,9 @@ from typing import Any, NoReturn
 
 import settings
 from billing import Cycle, parse_date
-from billing.scenario import invoice_to_json, statuses_to_json
 from billing.facts import SignalMode
 from billing.ledger import AdjustmentKind
+from billing.scenario import statuses_to_json
 from services import logs
 from services.access import Role, Viewer
 from services.errors import BillingError, FieldError
@@ -62,55 +62,41 @@ def _stderr_progress(message: str, fraction: float) -> None:
 # --- commands ------------------------------------------------------------------
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from db.engine import database_url, get_engine
+    from services.setup import migrate_database
 
-    get_engine()
-    print(f"database is at the newest schema: {_safe_url(database_url())}", file=sys.stderr)
+    url = migrate_database()
+    print(f"database is at the newest schema: {_safe_url(url)}", file=sys.stderr)
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
-    from db.engine import get_engine
-    from db.seed import SeedOptions, seed_database
+    from dataclasses import asdict
+
     from services.clock import billing_today
+    from services.demo import SeedOptions, seed_demo
+    from services.setup import reset_database
 
-    engine = get_engine()
     if args.reset:
-        from db.reset import reset_database
-
-        reset_database(engine)
+        reset_database()
     options = SeedOptions(agencies=args.agencies, months=args.months, seed=args.seed, today=args.today or billing_today())
-    summary = seed_database(options, engine=engine, progress=None if args.quiet else _stderr_progress)
-    _print_json({"today": options.today.isoformat(), **summary.__dict__})
+    summary = seed_demo(options, progress=None if args.quiet else _stderr_progress)
+    _print_json({"today": options.today.isoformat(), **asdict(summary)})
 
 
 def cmd_scenario(args: argparse.Namespace) -> None:
-    from db.engine import session_scope
-    from db.scenario_export import scenario_document
+    from services.previews import scenario
 
-    with session_scope() as session:
-        _print_json(scenario_document(session, args.agency, args.cycle))
+    _print_json(scenario(args.agency, args.cycle))
 
 
 def cmd_preview(args: argparse.Namespace) -> None:
-    from db.engine import session_scope
-    from db.invoicing import preview_invoice
+    from services.previews import invoice_json
 
-    with session_scope() as session:
-        preview = preview_invoice(session, args.agency, args.cycle)
-        document = invoice_to_json(preview.invoice) if preview.invoice else _frozen_public(preview.snapshot)
-        _print_json(document)
-
-
-def _frozen_public(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The SCENARIO_FORMAT fields of a frozen snapshot, in their order."""
-    keys = ("agency_id", "cycle", "invoice_date", "due_date", "restriction_date", "closed_period",
-            "advance_period", "lines", "minute_bank", "headcount_at_cutoff", "total")
-    return {key: snapshot[key] for key in keys}
+    _print_json(invoice_json(args.agency, args.cycle))
 
 
 def cmd_issue(args: argparse.Namespace) -> None:
-    from db.invoicing import issue_cycle
     from services.clock import billing_today
+    from services.issuing import issue_cycle
 
     result = issue_cycle(args.cycle, actor=args.actor, today=args.today or billing_today(),
                          progress=None if args.quiet else lambda done, total: _stderr_progress(f"issued {done} of {total}", done / total))
@@ -168,11 +154,9 @@ def cmd_contract(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    from db.engine import session_scope
-    from db.ledger import agency_statuses
+    from services.statuses import payment_statuses
 
-    with session_scope() as session:
-        _print_json(statuses_to_json(args.as_of, agency_statuses(session, args.as_of)))
+    _print_json(statuses_to_json(args.as_of, payment_statuses(args.as_of)))
 
 
 def cmd_import(args: argparse.Namespace) -> None:

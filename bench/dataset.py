@@ -1,4 +1,4 @@
-"""The benchmark datasets, generated through the data layer (``seed_database``,
+"""The benchmark datasets, generated through the demo seed (``services.demo.seed_demo``,
 the same code as ``manage.py seed``) and cached by their options.
 
 "large": 500 agencies, ~12,000 users, ~1,000,000 calls in the closed period
@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from db.engine import dispose_engines, get_engine, session_scope
 from db.models import Agency, Appointment, Call, CallDay, DialerUser, DialingNumber, Invoice, Payment
-from db.seed import SeedOptions, seed_database
+from services.demo import SeedOptions, seed_demo
+from services.unit_of_work import sessions_for
 
 CACHE = Path(__file__).resolve().parent / ".data"
 TODAY = date(2026, 11, 25)
@@ -76,8 +77,8 @@ def sqlite_dataset(size: str, *, log=print) -> tuple[str, DatasetFacts]:  # type
         partial.unlink(missing_ok=True)
         log(f"generating the {size} dataset into {path.name} (one time)…")
         started = time.perf_counter()
-        seed_database(options, engine=get_engine(f"sqlite:///{partial}"),
-                      progress=lambda message, fraction: log(f"  [{fraction:5.0%}] {message}") if size == "large" and message.startswith(("users", "issuing", "payments", "done")) else None)
+        seed_demo(options, sessions=sessions_for(get_engine(f"sqlite:///{partial}")),
+                  progress=lambda message, fraction: log(f"  [{fraction:5.0%}] {message}") if size == "large" and message.startswith(("users", "issuing", "payments", "done")) else None)
         dispose_engines()
         stamp.write_text(f"{time.perf_counter() - started:.1f}")
         shutil.move(partial, path)
@@ -95,6 +96,6 @@ def postgres_dataset(size: str, server_url: str, *, log=print) -> tuple[str, Dat
     url = create_database(server_url, f"bench_{size}_{_key(SIZES[size])}_{int(time.time())}")
     log(f"generating the {size} dataset on PostgreSQL…")
     started = time.perf_counter()
-    seed_database(SIZES[size], engine=get_engine(url))
+    seed_demo(SIZES[size], sessions=sessions_for(get_engine(url)))
     seconds = time.perf_counter() - started
     return url, count_facts(url, seconds)

@@ -49,7 +49,8 @@ def seed(url: str, reset: bool) -> None:
 
     from db.engine import get_engine, session_scope
     from db.models import Agency
-    from db.seed import SeedOptions, seed_database
+    from services.demo import SeedOptions, seed_demo
+    from services.unit_of_work import sessions_for
 
     engine = get_engine(url)
     if reset:
@@ -60,7 +61,7 @@ def seed(url: str, reset: bool) -> None:
         if session.scalar(select(func.count()).select_from(Agency)):
             raise SystemExit(f"{_safe(url)} already holds agencies: give an empty database (or --reset)")
     began = time.perf_counter()
-    seed_database(SeedOptions(agencies=20, today=TODAY), engine=engine)
+    seed_demo(SeedOptions(agencies=20, today=TODAY), sessions=sessions_for(engine))
     print(f"  seeded 20 agencies in {time.perf_counter() - began:.1f}s", flush=True)
 
 

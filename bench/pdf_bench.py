@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from billing import facts_from_scenario, price_invoice
-from billing.scenario import invoice_snapshot
+from billing.snapshot import snapshot_of
 from reports.document import (
     AgencyHeader,
     BankSummary,
@@ -70,10 +70,10 @@ def typical() -> tuple[str, InvoiceDocument]:
     """The acme invoice as issued and part paid, or 10 synthetic lines."""
     if not ACME.exists():
         return "synthetic 10-line invoice (../shared missing)", _synthetic(10)
-    snapshot = invoice_snapshot(price_invoice(facts_from_scenario(json.loads(ACME.read_text()))))
+    snapshot = snapshot_of(price_invoice(facts_from_scenario(json.loads(ACME.read_text()))))
     doc = document_from_snapshot(snapshot, AGENCY, number="INV-2026-11-0001",
                                  payments=[PaymentRow(date(2026, 11, 30), Decimal("1000.00"), "ACH 0042")],
-                                 balance_due=Decimal(snapshot["total"]) - Decimal("1000.00"))
+                                 balance_due=snapshot.total - Decimal("1000.00"))
     return f"acme-2026-11 ({len(doc.lines)} lines, issued, one payment)", doc
 
 

@@ -108,6 +108,10 @@ def assign_agencies(session: Session, *, email: str, agency_ids: Iterable[str], 
     return added
 
 
+def account_count(*, session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Account)) or 0
+
+
 def find_account(session: Session, email: str) -> Account | None:
     return session.get(Account, email.strip().lower())
 

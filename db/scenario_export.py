@@ -14,18 +14,19 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from billing import Cycle
+from billing import InvoiceFacts
 from billing.scenario import facts_to_scenario
 
-from .invoicing import live_facts
 from .models import Appointment, CallDay, DialingNumber
 
 DAY_TOTAL_USER = "(day total)"
 
 
-def scenario_document(session: Session, agency_id: str, cycle: Cycle) -> dict[str, Any]:
-    facts = live_facts(session, agency_id, cycle)
-    period = cycle.closed_period
+def scenario_document(*, session: Session, facts: InvoiceFacts) -> dict[str, Any]:
+    """``facts`` (the engine's input for one agency and cycle, see
+    :func:`services.previews.live_facts_in`) with the stored calls, numbers and
+    appointments of its closed period, as a scenario file."""
+    agency_id, period = facts.agency_id, facts.cycle.closed_period
     days = session.scalars(
         select(CallDay)
         .where(CallDay.agency_id == agency_id, CallDay.day >= period.start, CallDay.day <= period.end)

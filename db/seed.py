@@ -1,4 +1,4 @@
-"""Deterministic demo data, written through the data layer.
+"""Deterministic demo data: generated here, written through the data layer.
 
 ``python manage.py seed`` (and the app, on an empty database) fills the
 database with a portfolio that gives every page something to show: agencies
@@ -7,6 +7,10 @@ volumes with a weekly rhythm, past cycles issued and mostly paid, and —
 relative to ``today`` — agencies paid up, open, overdue, at risk and
 restricted. The same seed, options and ``today`` always give the same data.
 
+This module generates and inserts; the order of the steps (facts, then
+issuing the past cycles, then payments and accounts, all on one random
+stream) is the use case :func:`services.demo.seed_demo`.
+
 History older than the cycle being billed lives in the daily rollup only
 (call detail is kept for the cycle being billed and the running period);
 the rollup is what billing reads, so the invoices are the same either way.
@@ -14,17 +18,15 @@ the rollup is what billing reads, so the invoices are the same either way.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 import clock
@@ -34,9 +36,6 @@ from billing.calendar import DEFAULT_ZONE
 from . import demo_names as names
 from .accounts import add_account, assign_agencies
 from .calls import DayTotals, NewCall, add_calls, add_to_rollup
-from .engine import get_engine, session_scope
-from .reset import reset_database
-from .invoicing import first_cycle, issue_cycle
 from .ledger import record_adjustment, record_payment
 from .models import (
     AccessSpan,
@@ -58,7 +57,6 @@ DEMO_ACCOUNTS = (
       for email in names.ACCOUNT_MANAGERS),
 )
 ZONE = ZoneInfo(DEFAULT_ZONE)
-log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 
 
@@ -75,14 +73,23 @@ class SeedOptions:
     appointments_scale: float = 1.0  # 1.0: up to one appointment per 8 users on a weekday
 
 
-@dataclass
-class SeedSummary:
-    agencies: int = 0
-    users: int = 0
-    calls: int = 0
-    rollup_days: int = 0
-    invoices: int = 0
-    payments: int = 0
+@dataclass(frozen=True)
+class DemoAgency:
+    """What the later steps of the seed need to know about an agency written."""
+
+    id: str
+    onboarded_on: date
+    account_manager: str | None
+
+
+@dataclass(frozen=True)
+class DemoFacts:
+    """The facts :func:`write_demo_facts` wrote."""
+
+    agencies: tuple[DemoAgency, ...]
+    users: int
+    calls: int
+    rollup_days: int
 
 
 @dataclass
@@ -199,101 +206,64 @@ DEFAULT_CALLS_PER_USER_DAY = 6.0
 SEED_HOUR = time(9, 0)  # when, on its own ``today``, the seed says it wrote what it wrote
 
 
-def seed_database(options: SeedOptions, *, engine: Engine | None = None, progress: Progress | None = None) -> SeedSummary:
-    """Fill an empty database with the demo portfolio (see module docstring).
-
-    Everything written is stamped on ``options.today`` (past cycles on their
-    own invoice mornings), never on the day the seed happens to run, so the
-    demo reads the same whenever it was made.
-    """
-    engine = engine or get_engine()
-    written = _Written()
-    try:
-        with clock.frozen(datetime.combine(options.today, SEED_HOUR, ZONE)):
-            return _seed(options, engine=engine, progress=progress, written=written)
-    except BaseException:
-        if written.agencies:  # ours, and only half done: back to the empty database we started from
-            log.error("the demo seed failed after writing agencies; resetting the database to empty", exc_info=True)
-            reset_database(engine)
-        raise
-
-
-@dataclass
-class _Written:
-    """Whether this seed has committed anything yet. Until it has, a failure
-    (another process seeding at the same moment, say) leaves nothing of ours
-    to undo; after it has, the database held nothing else, so resetting it
-    is all-or-nothing without touching anyone's data."""
-
-    agencies: bool = False
-
-
-def _seed(options: SeedOptions, *, engine: Engine, progress: Progress | None, written: _Written) -> SeedSummary:
-    report = progress or (lambda message, fraction: None)
-    rng = random.Random(options.seed)
+def write_demo_facts(*, session: Session, options: SeedOptions, rng: random.Random, progress: Progress) -> DemoFacts:
+    """Agencies, contracts, users and access spans, dialing numbers,
+    appointments and usage (calls, or the daily rollup for older history)
+    up to ``options.today``, drawn from ``rng``; nothing is issued or paid."""
+    report = progress
     today = options.today
-    summary = SeedSummary()
     history_start = today - timedelta(days=round(options.months * 30.44))
     detail_from = Cycle.invoiced_on_or_before(today - timedelta(days=1)).next().closed_period.start
 
-    with session_scope(engine) as session:
-        if session.scalar(select(func.count()).select_from(Agency)):
-            raise RuntimeError("the database already holds agencies; seed an empty database")
-        agencies: list[_Agency] = []
-        recent = {options.agencies - 1: 17, options.agencies - 2: 48} if options.agencies >= 4 else {}
-        for index in range(options.agencies):
-            if index in recent:
-                onboarded = today - timedelta(days=recent[index])
-            elif index % 7 == 3:
-                onboarded = history_start + timedelta(days=rng.randint(90, 240))
-            else:
-                onboarded = history_start + timedelta(days=rng.randint(0, 40))
-            city, state, zip_code, _ = rng.choice(names.CITIES)
-            row = Agency(
-                id=f"A-{1001 + index}",
-                name=names.agency_name(index),
-                onboarded_on=onboarded,
-                address=f"{rng.randint(100, 9800)} {rng.choice(names.STREETS)}, Suite {rng.randint(1, 9)}00\n{city}, {state} {zip_code}",
-                billing_email=f"billing@{names.agency_name(index).lower().split()[0].strip('.,&').replace(chr(39), '')}.example",
-                account_manager=names.ACCOUNT_MANAGERS[index % len(names.ACCOUNT_MANAGERS)],
-            )
-            size = _pick_sizes(rng, options)
-            agency = _Agency(row, intensity=rng.uniform(12, 24))
-            agency.users = _simulate_users(rng, onboarded, today, size, f"{1001 + index}")
-            agency.idle = frozenset(rng.sample(sorted(agency.users), k=len(agency.users) // 20))
-            contract = _contract(rng, row, size, onboarded)
-            agency.transcribes = contract.transcription_rate is not None
-            agency.books_appointments = contract.appointment_fee is not None
-            session.add(row)
-            session.flush()
-            session.add(contract)
-            if index % 4 == 1 and today - onboarded > timedelta(days=240):
-                change = today - timedelta(days=rng.randint(120, 200))
-                raised = _contract(rng, row, size, change, raise_fee=Decimal("10.00"))
-                raised.minute_rate, raised.signal_mode, raised.signal_rate = (
-                    contract.minute_rate, contract.signal_mode, contract.signal_rate)
-                session.add(raised)
-            agencies.append(agency)
+    agencies: list[_Agency] = []
+    recent = {options.agencies - 1: 17, options.agencies - 2: 48} if options.agencies >= 4 else {}
+    for index in range(options.agencies):
+        if index in recent:
+            onboarded = today - timedelta(days=recent[index])
+        elif index % 7 == 3:
+            onboarded = history_start + timedelta(days=rng.randint(90, 240))
+        else:
+            onboarded = history_start + timedelta(days=rng.randint(0, 40))
+        city, state, zip_code, _ = rng.choice(names.CITIES)
+        row = Agency(
+            id=f"A-{1001 + index}",
+            name=names.agency_name(index),
+            onboarded_on=onboarded,
+            address=f"{rng.randint(100, 9800)} {rng.choice(names.STREETS)}, Suite {rng.randint(1, 9)}00\n{city}, {state} {zip_code}",
+            billing_email=f"billing@{names.agency_name(index).lower().split()[0].strip('.,&').replace(chr(39), '')}.example",
+            account_manager=names.ACCOUNT_MANAGERS[index % len(names.ACCOUNT_MANAGERS)],
+        )
+        size = _pick_sizes(rng, options)
+        agency = _Agency(row, intensity=rng.uniform(12, 24))
+        agency.users = _simulate_users(rng, onboarded, today, size, f"{1001 + index}")
+        agency.idle = frozenset(rng.sample(sorted(agency.users), k=len(agency.users) // 20))
+        contract = _contract(rng, row, size, onboarded)
+        agency.transcribes = contract.transcription_rate is not None
+        agency.books_appointments = contract.appointment_fee is not None
+        session.add(row)
         session.flush()
-        report("agencies and contracts", 0.05)
+        session.add(contract)
+        if index % 4 == 1 and today - onboarded > timedelta(days=240):
+            change = today - timedelta(days=rng.randint(120, 200))
+            raised = _contract(rng, row, size, change, raise_fee=Decimal("10.00"))
+            raised.minute_rate, raised.signal_mode, raised.signal_rate = (
+                contract.minute_rate, contract.signal_mode, contract.signal_rate)
+            session.add(raised)
+        agencies.append(agency)
+    session.flush()
+    report("agencies and contracts", 0.05)
 
-        _write_users(session, agencies, rng)
-        summary.agencies = len(agencies)
-        summary.users = sum(len(a.users) for a in agencies)
-        report("users and access spans", 0.1)
-        _write_numbers_and_appointments(session, agencies, rng, options)
-        report("dialing numbers and appointments", 0.15)
-        summary.rollup_days, summary.calls = _write_usage(session, agencies, rng, options, detail_from, report)
-    written.agencies = True
-
-    report("issuing past cycles", 0.8)
-    summary.invoices = _issue_past_cycles(engine, agencies, today)
-    report("payments", 0.9)
-    with session_scope(engine) as session:
-        summary.payments = _record_payments(session, agencies, rng, today)
-        _add_demo_accounts(session, agencies)
-    report("done", 1.0)
-    return summary
+    _write_users(session, agencies, rng)
+    report("users and access spans", 0.1)
+    _write_numbers_and_appointments(session, agencies, rng, options)
+    report("dialing numbers and appointments", 0.15)
+    rollup_days, calls = _write_usage(session, agencies, rng, options, detail_from, report)
+    return DemoFacts(
+        agencies=tuple(DemoAgency(a.row.id, a.row.onboarded_on, a.row.account_manager) for a in agencies),
+        users=sum(len(a.users) for a in agencies),
+        calls=calls,
+        rollup_days=rollup_days,
+    )
 
 
 def _write_users(session: Session, agencies: list[_Agency], rng: random.Random) -> None:
@@ -405,38 +375,22 @@ def _mark_idle_users(session: Session, agencies: list[_Agency], rng: random.Rand
                 )
 
 
-def _add_demo_accounts(session: Session, agencies: list[_Agency]) -> None:
+def add_demo_accounts(*, session: Session, agencies: Sequence[DemoAgency]) -> None:
     """One account per role; each account manager gets their agencies."""
     for email, name, role, password in DEMO_ACCOUNTS:
         add_account(session, email=email, name=name, role=role, password=password, actor=SEED_ACTOR)
         if role == "account_manager":
-            assign_agencies(session, email=email, agency_ids=[a.row.id for a in agencies if a.row.account_manager == email],
+            assign_agencies(session, email=email, agency_ids=[a.id for a in agencies if a.account_manager == email],
                             actor=SEED_ACTOR)
 
 
-def _issue_past_cycles(engine: Engine, agencies: list[_Agency], today: date) -> int:
-    """Issue every cycle whose invoice date is before ``today``, oldest first.
-
-    The cycle invoiced today is left for the finance manager to preview and
-    issue: that is the main thing the dashboard is for.
-    """
-    first = min(first_cycle(a.row) for a in agencies)
-    last = Cycle.invoiced_on_or_before(today - timedelta(days=1))
-    issued, cycle = 0, first
-    while cycle <= last:
-        morning = datetime.combine(cycle.invoice_date, time(6, 0), ZONE)
-        with clock.frozen(morning):
-            issued += len(issue_cycle(cycle, actor=SEED_ACTOR, today=cycle.invoice_date, engine=engine, issued_at=morning).issued)
-        cycle = cycle.next()
-    return issued
-
-
-def _record_payments(session: Session, agencies: list[_Agency], rng: random.Random, today: date) -> int:
-    """Mostly paid on time; a planned few paid late, partly, or not at all."""
+def record_demo_payments(*, session: Session, agencies: Sequence[DemoAgency], rng: random.Random, today: date) -> int:
+    """Payments (and a few debit adjustments) for the issued invoices: mostly
+    paid on time; a planned few paid late, partly, or not at all."""
     invoices: dict[str, list[Invoice]] = defaultdict(list)
     for invoice in session.scalars(select(Invoice).order_by(Invoice.invoice_date)):
         invoices[invoice.agency_id].append(invoice)
-    established = [a.row.id for a in agencies if len(invoices[a.row.id]) >= 3]
+    established = [a.id for a in agencies if len(invoices[a.id]) >= 3]
     plan: dict[str, str] = {}
     candidates = iter(rng.sample(established, len(established)))
     plan_counts = (("restricted", 2), ("at_risk", 3), ("overdue", 3), ("open", 3), ("credit", 1), ("late", 3))
@@ -449,7 +403,7 @@ def _record_payments(session: Session, agencies: list[_Agency], rng: random.Rand
 
     payments = 0
     for agency in agencies:
-        agency_id = agency.row.id
+        agency_id = agency.id
         status = plan.get(agency_id)
         own = invoices[agency_id]
         unpaid: set[str] = set()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.errors import BillingError
 from services.access import Permission
+from services.errors import BillingError
 from services.importing import IMPORT_KINDS, import_upload
 from ui import cache
 from ui.context import page_setup

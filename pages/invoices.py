@@ -75,7 +75,7 @@ if view is not None:
     st.caption(
         f"Closed period {md(day(cal.start))} – {md(day(cal.end))} ({cal.days} days) · advance period "
         f"{md(day(cycle.advance_period.start))} – {md(day(cycle.advance_period.end))} ({cycle.advance_period.days} days) · "
-        f"{count(snap['headcount_at_cutoff'])} users active at cutoff"
+        f"{count(snap.headcount_at_cutoff)} users active at cutoff"
     )
 
     st.subheader("Lines")
@@ -95,19 +95,19 @@ if view is not None:
     st.download_button("Download PDF", data=pdf, file_name=file_name, mime="application/pdf",
                        icon=":material/picture_as_pdf:", type="primary", key="invoice_pdf")
 
-    bank = snap["minute_bank_detail"]
+    bank = snap.bank
     b1, b2, b3, b4, b5 = st.columns(5)
-    b1.metric("Bank at previous cutoff", count(bank["opening_balance"]))
-    b2.metric("Credited", count(bank["credited_at_period_start"] + bank["onboarding_credit"]))
-    b3.metric("Used", count(bank["minutes_used"]))
-    b4.metric("Closing balance", count(bank["closing_balance"]))
-    b5.metric("Replenishment", count(bank["replenishment"]), help="Minutes pre-billed for the advance period")
+    b1.metric("Bank at previous cutoff", count(bank.opening_balance))
+    b2.metric("Credited", count(bank.credited))
+    b3.metric("Used", count(bank.minutes_used))
+    b4.metric("Closing balance", count(bank.closing_balance))
+    b5.metric("Replenishment", count(bank.replenishment), help="Minutes pre-billed for the advance period")
 
     seats_tab, change_tab, payments_tab = st.tabs(["Seat timeline", "Change from previous invoice", "Payments"])
     with seats_tab:
         prorated_steps = [s for s in view.seat_steps if s.event.value == "prorated"]
         st.caption(
-            f"{count(int(snap.get('seats_paid_in_advance', 0)))} seats were paid in advance for the closed period. "
+            f"{count(snap.seats_paid_in_advance or 0)} seats were paid in advance for the closed period. "
             "An activation is prorated only when it needs a seat nobody paid for; a freed seat is reused at no charge."
         )
         steady = len({b.user_id for b in view.seat_bars if b.kind == "active"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.errors import BillingError
 from services.access import Permission
+from services.errors import BillingError
 from ui import cache, charts
 from ui.context import empty_state, page_setup
 from ui.format import count, day, md
@@ -54,7 +54,7 @@ if detail is not None:
     )
     if detail.replenishment_line:
         st.markdown("**Replenishment the next invoice will bill** (as the facts stand today)")
-        st.info(detail.replenishment_line["description"], icon=":material/calculate:")
+        st.info(detail.replenishment_line.description, icon=":material/calculate:")
 
 st.divider()
 st.subheader("Portfolio: runway ranking")

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from billing import LineCode, parse_date
+from billing.snapshot import InvoiceSnapshot, SnapshotPeriod
 
 
 @dataclass(frozen=True)
@@ -92,33 +92,25 @@ class InvoiceDocument:
         return self.number is None
 
 
-def _period(raw: dict[str, Any]) -> Period:
-    return Period(parse_date(raw["start"]), parse_date(raw["end"]), int(raw["days"]))
+def _period(stated: SnapshotPeriod) -> Period:
+    return Period(stated.start, stated.end, stated.days)
 
 
-def lines_from_snapshot(snapshot: dict[str, Any]) -> tuple[DocumentLine, ...]:
+def lines_from_snapshot(snapshot: InvoiceSnapshot) -> tuple[DocumentLine, ...]:
     """The invoice's lines with their titles, money as ``Decimal``.
 
     Titles come from :class:`billing.LineCode` (plus ``": user"`` on a
     prorated line), so the dashboard and the PDF name a line the same way.
     """
-    lines = []
-    for line in snapshot["lines"]:
-        user = line.get("user")
-        lines.append(DocumentLine(
-            code=line["code"],
-            title=LineCode(line["code"]).title + ("" if user is None else f": {user}"),
-            description=line["description"],
-            quantity=int(line["quantity"]),
-            unit_price=Decimal(line["unit_price"]),
-            amount=Decimal(line["amount"]),
-            user=user,
-        ))
-    return tuple(lines)
+    return tuple(
+        DocumentLine(code=line.code, title=line.title, description=line.description, quantity=line.quantity,
+                     unit_price=line.unit_price, amount=line.amount, user=line.user)
+        for line in snapshot.lines
+    )
 
 
 def document_from_snapshot(
-    snapshot: dict[str, Any],
+    snapshot: InvoiceSnapshot,
     agency: AgencyHeader,
     *,
     number: str | None = None,
@@ -126,30 +118,28 @@ def document_from_snapshot(
     balance_due: Decimal | None = None,
     issued_on: date | None = None,
 ) -> InvoiceDocument:
-    """Build from ``billing.scenario.invoice_snapshot(invoice)`` output.
-
-    The snapshot is JSON-shaped (money as strings, dates as ISO text); this
-    is the one place it turns back into ``Decimal`` and ``date``.
-    """
-    bank = snapshot["minute_bank_detail"]
+    """Build from an invoice's typed snapshot (:mod:`billing.snapshot`), the
+    same for a live preview and a frozen invoice: a frozen invoice prints
+    from its frozen numbers."""
+    bank = snapshot.bank
     return InvoiceDocument(
         agency=agency,
         number=number,
-        cycle=snapshot["cycle"],
-        invoice_date=parse_date(snapshot["invoice_date"]),
-        due_date=parse_date(snapshot["due_date"]),
-        restriction_date=parse_date(snapshot["restriction_date"]),
-        closed_period=_period(snapshot["closed_period"]),
-        advance_period=_period(snapshot["advance_period"]),
+        cycle=str(snapshot.cycle),
+        invoice_date=snapshot.invoice_date,
+        due_date=snapshot.due_date,
+        restriction_date=snapshot.restriction_date,
+        closed_period=_period(snapshot.closed_period),
+        advance_period=_period(snapshot.advance_period),
         lines=lines_from_snapshot(snapshot),
         bank=BankSummary(
-            opening=int(bank["opening_balance"]),
-            credited=int(bank["credited_at_period_start"]) + int(bank["onboarding_credit"]),
-            used=int(bank["minutes_used"]),
-            closing=int(bank["closing_balance"]),
-            replenishment=int(bank["replenishment"]),
+            opening=bank.opening_balance,
+            credited=bank.credited,
+            used=bank.minutes_used,
+            closing=bank.closing_balance,
+            replenishment=bank.replenishment,
         ),
-        total=Decimal(snapshot["total"]),
+        total=snapshot.total,
         payments=tuple(payments),
         balance_due=balance_due,
         issued_on=issued_on,

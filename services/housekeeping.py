@@ -11,15 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
-
 from billing import Cycle
 from billing.seats import headcount_on
 from db import facts as stored
-from db.engine import session_scope
-from db.models import AccessSpan, DialerUser
+from db.queries.agencies import agency_records, contract_terms_in_force
+from db.queries.housekeeping import idle_users
 
 from .access import Permission, Viewer
+from .unit_of_work import SessionFactory, default_sessions
 
 IDLE_DAYS = 30
 
@@ -39,37 +38,17 @@ class Housekeeping:
         return max(0, self.minimum_users - self.active_users)
 
 
-def housekeeping(viewer: Viewer, today: date) -> list[Housekeeping]:
+def housekeeping(viewer: Viewer, today: date, *, sessions: SessionFactory = default_sessions) -> list[Housekeeping]:
     """One row per agency for the cycle whose period runs on ``today``."""
     viewer.require(Permission.VIEW_CALENDAR)
-    agency_ids = viewer.scope
     cycle = Cycle.containing(today)
-    period = cycle.closed_period
-    idle_before = today - timedelta(days=IDLE_DAYS)
-    with session_scope() as session:
-        agencies = stored.agencies(session, agency_ids)
+    with sessions() as session:
+        agencies = agency_records(session=session, agency_ids=viewer.scope)
         ids = [a.id for a in agencies]
         users = stored.users(session, ids)
-        contracts = stored.contracts_in_force(session, ids, cycle.invoice_date)
-        numbers = stored.active_numbers(session, ids, period)
-        active_now = (
-            select(AccessSpan.agency_id, AccessSpan.user_id)
-            .where(AccessSpan.start_on <= today, or_(AccessSpan.end_on.is_(None), AccessSpan.end_on > today))  # type: ignore[union-attr]
-            .subquery()
-        )
-        idle_rows = session.execute(
-            select(DialerUser.agency_id, DialerUser.user_id, DialerUser.name, DialerUser.last_call_on)
-            .join(active_now, (active_now.c.agency_id == DialerUser.agency_id) & (active_now.c.user_id == DialerUser.user_id))
-            .where(
-                DialerUser.agency_id.in_(ids),
-                or_(DialerUser.last_call_on.is_(None), DialerUser.last_call_on < idle_before),  # type: ignore[union-attr]
-            )
-            .order_by(DialerUser.agency_id, DialerUser.last_call_on)
-        ).all()
-    idle: dict[str, list[str]] = {}
-    for agency_id, user_id, name, last in idle_rows:
-        when = f"last call {last.isoformat()}" if last else "no calls yet"
-        idle.setdefault(agency_id, []).append(f"{user_id} ({name}), {when}")
+        contracts = contract_terms_in_force(session=session, agency_ids=ids, on=cycle.invoice_date)
+        numbers = stored.active_numbers(session, ids, cycle.closed_period)
+        idle = idle_users(session=session, agency_ids=ids, today=today, idle_before=today - timedelta(days=IDLE_DAYS))
     rows = []
     for agency in agencies:
         contract = contracts.get(agency.id)
@@ -77,7 +56,10 @@ def housekeeping(viewer: Viewer, today: date) -> list[Housekeeping]:
             agency_id=agency.id, name=agency.name,
             active_users=headcount_on(users.get(agency.id, ()), today),
             minimum_users=contract.minimum_users if contract else 0,
-            idle_users=tuple(idle.get(agency.id, ())),
+            idle_users=tuple(
+                f"{u.user_id} ({u.name}), " + (f"last call {u.last_call_on.isoformat()}" if u.last_call_on else "no calls yet")
+                for u in idle.get(agency.id, ())
+            ),
             numbers_to_clean=numbers.get(agency.id, 0),
             cleaning_contracted=bool(contract and contract.number_cleaning_rate is not None),
         ))

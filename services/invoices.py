@@ -8,18 +8,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from billing import AgencyStatus, Cycle, LineCode, Period, User
 from billing.seats import SeatEvent, SeatStep, walk_seats
-from db.engine import session_scope
-from db.errors import NotFound
-from db.invoicing import CyclePreview, live_facts, preview_cycle, preview_invoice
 from db.ledger import agency_statuses
-from db.models import Agency, Payment
+from db.queries.agencies import AgencyRecord, agency_record, agency_records
+from db.queries.payments import payment_references_by_day
 from reports.document import DocumentLine, lines_from_snapshot
 
 from .access import Permission, Viewer
+from .errors import NotFound
+from .previews import CyclePreview, invoice_preview_in, live_facts_in, previews_in
+from .unit_of_work import SessionFactory, default_sessions
 
 ZERO = Decimal("0.00")
 
@@ -56,14 +55,6 @@ class PaymentInfo:
     reference: str | None
 
 
-def _references_by_day(session, agency_id: str, as_of: date) -> dict[date, str]:  # type: ignore[no-untyped-def]
-    """Payment references per day (joined when several were paid that day)."""
-    found: dict[date, list[str]] = {}
-    for p in session.scalars(select(Payment).where(Payment.agency_id == agency_id, Payment.paid_on <= as_of)):
-        found.setdefault(p.paid_on, []).append(p.reference or "no reference")
-    return {day: ", ".join(refs) for day, refs in found.items()}
-
-
 @dataclass(frozen=True)
 class SeatBar:
     """One access span of one user, clipped to the timeline's window."""
@@ -91,14 +82,14 @@ class InvoiceView:
         return self.preview.cycle
 
 
-def agency_info(agency: Agency) -> AgencyInfo:
+def agency_info(agency: AgencyRecord) -> AgencyInfo:
     return AgencyInfo(agency.id, agency.name, agency.address, agency.billing_email, agency.account_manager, agency.onboarded_on)
 
 
 def _by_code(preview: CyclePreview | None) -> dict[str, Decimal]:
     amounts: dict[str, Decimal] = {}
-    for line in preview.snapshot["lines"] if preview else ():
-        amounts[line["code"]] = amounts.get(line["code"], ZERO) + Decimal(line["amount"])
+    for line in preview.snapshot.lines if preview else ():
+        amounts[line.code] = amounts.get(line.code, ZERO) + line.amount
     return amounts
 
 
@@ -130,23 +121,26 @@ def _seat_bars(users: tuple[User, ...], period: Period, steps: tuple[SeatStep, .
     return tuple(bars)
 
 
-def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date) -> InvoiceView:
+def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date, *,
+                 sessions: SessionFactory = default_sessions) -> InvoiceView:
+    """The invoice page: the invoice (frozen or live), the one before it, the
+    payments applied to it as of ``as_of`` and the seat timeline behind it."""
     viewer.require(Permission.VIEW_INVOICES)
     viewer.require_agency(agency_id)
-    with session_scope() as session:
-        agency = session.get(Agency, agency_id)
+    with sessions() as session:
+        agency = agency_record(session=session, agency_id=agency_id)
         if agency is None:
             raise NotFound(f"no agency {agency_id!r}")
-        preview = preview_invoice(session, agency_id, cycle)
-        previous = preview_cycle(session, cycle.previous(), [agency_id]).previews.get(agency_id)
-        facts = preview.facts or live_facts(session, agency_id, cycle)
+        preview = invoice_preview_in(session, agency_id, cycle)
+        previous = previews_in(session, cycle.previous(), [agency_id]).previews.get(agency_id)
+        facts = preview.facts or live_facts_in(session, agency_id, cycle)
         statuses = agency_statuses(session, as_of, [agency_id])
         status = statuses[0] if statuses else None
         payments: tuple[PaymentInfo, ...] = ()
         balance_due = None
         if preview.issued and status is not None:
             number = preview.issued.number
-            references = _references_by_day(session, agency_id, as_of)
+            references = payment_references_by_day(session=session, agency_id=agency_id, as_of=as_of)
             payments = tuple(
                 PaymentInfo(a.on, a.amount, a.source, references.get(a.on) if a.source == "payment" else None)
                 for a in status.allocations if a.invoice == number
@@ -154,7 +148,8 @@ def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date) -> I
             balance_due = preview.total - status.paid.get(number, ZERO)
         info = agency_info(agency)
     period = cycle.closed_period
-    walk = walk_seats(facts.users, period, int(preview.snapshot.get("seats_paid_in_advance", facts.seats_paid_in_advance)))
+    paid_in_advance = preview.snapshot.seats_paid_in_advance
+    walk = walk_seats(facts.users, period, facts.seats_paid_in_advance if paid_in_advance is None else paid_in_advance)
     return InvoiceView(
         agency=info, preview=preview, previous=previous, changes=line_changes(preview, previous),
         payments=tuple(payments), status=status, balance_due=balance_due,
@@ -185,16 +180,16 @@ def invoice_pdf(view: InvoiceView) -> tuple[str, bytes]:
     return pdf_file_name(document), render_invoice_pdf(document)
 
 
-def cycle_archive(viewer: Viewer, cycle: Cycle,
-                  progress: Callable[[int, int], None] | None = None) -> tuple[str, bytes]:
+def cycle_archive(viewer: Viewer, cycle: Cycle, progress: Callable[[int, int], None] | None = None, *,
+                  sessions: SessionFactory = default_sessions) -> tuple[str, bytes]:
     """A zip of every agency's PDF for ``cycle`` (issued or preview)."""
     viewer.require(Permission.VIEW_INVOICES)
     agency_ids = viewer.scope
     from reports.invoice_pdf import pdf_file_name, render_cycle_archive
 
-    with session_scope() as session:
-        agencies = {a.id: agency_info(a) for a in session.scalars(select(Agency))}
-        previews = preview_cycle(session, cycle, agency_ids).previews
+    with sessions() as session:
+        agencies = {a.id: agency_info(a) for a in agency_records(session=session)}
+        previews = previews_in(session, cycle, agency_ids).previews
     documents = [_document(agencies[a], p) for a, p in sorted(previews.items())]
     return f"invoices-{cycle}.zip", render_cycle_archive(((pdf_file_name(d), d) for d in documents), progress=progress)
 

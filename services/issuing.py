@@ -1,17 +1,111 @@
-"""Issuing a cycle from the dashboard or a scheduler, on today's date."""
+"""Issuing a cycle: freezing every agency's invoice, from the dashboard, a
+scheduler or the demo seed.
+
+The rules live here: a cycle is issued only after its cutoff (usage is final
+only then); an agency whose previous cycle is not issued is skipped with a
+reason (its carry-over would come from a preview that may still change);
+issuing twice issues nothing new; every run leaves one audit entry. Locking
+and the retry after losing a race to another issuer are persistence
+(:func:`db.invoicing.run_issuing`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import Session
 
 from billing import Cycle
-from db.invoicing import IssueResult, issue_cycle
+from db import audit
+from db.invoicing import insert_issued_invoice, invoice_number, issued_agency_ids, next_invoice_sequence, run_issuing
+from db.queries.agencies import agency_records
 
 from .access import Permission, Viewer
 from .clock import billing_today
+from .errors import BillingError
+from .previews import previews_in
+from .unit_of_work import SessionFactory, default_sessions
+
+Progress = Callable[[int, int], None]
 
 
-def issue_cycle_now(viewer: Viewer, cycle: Cycle, *, progress: Callable[[int, int], None] | None = None) -> IssueResult:
-    """Issue every not-yet-issued invoice of ``cycle`` (idempotent)."""
+@dataclass
+class IssueResult:
+    cycle: Cycle
+    issued: list[tuple[str, str, Decimal]] = field(default_factory=list)  # (agency, number, total)
+    already_issued: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def issued_total(self) -> Decimal:
+        return sum((total for _, _, total in self.issued), Decimal("0.00"))
+
+
+def _issue_in(
+    session: Session, cycle: Cycle, actor: str, agency_ids: Sequence[str] | None,
+    progress: Progress | None, issued_at: datetime | None,
+) -> IssueResult:
+    result = IssueResult(cycle)
+    previews = previews_in(session, cycle, agency_ids)
+    result.skipped.update(previews.problems)
+    todo = [p for p in previews.previews.values() if not p.is_issued]
+    result.already_issued = len(previews.previews) - len(todo)
+
+    waiting = [p.agency_id for p in todo]
+    agencies_by_id = {a.id: a for a in agency_records(session=session, agency_ids=waiting)}
+    previous_issued = issued_agency_ids(session=session, cycle=cycle.previous(), agency_ids=waiting)
+    sequence = next_invoice_sequence(session=session, cycle=cycle)
+    for done, preview in enumerate(sorted(todo, key=lambda p: p.agency_id), start=1):
+        agency = agencies_by_id[preview.agency_id]
+        if agency.first_cycle < cycle and preview.agency_id not in previous_issued:
+            result.skipped[preview.agency_id] = f"cycle {cycle.previous()} is not issued yet; issue it first"
+        else:
+            number = invoice_number(cycle, sequence)
+            sequence += 1
+            insert_issued_invoice(session=session, agency_id=preview.agency_id, cycle=cycle, number=number,
+                                  snapshot=preview.snapshot, actor=actor, issued_at=issued_at)
+            result.issued.append((preview.agency_id, number, preview.total))
+        if progress:
+            progress(done, len(todo))
+    audit.record(
+        session, actor=actor, action="issue_cycle", subject=str(cycle),
+        issued=len(result.issued), total=str(result.issued_total),
+        already_issued=result.already_issued, skipped=result.skipped,
+    )
+    return result
+
+
+def issue_cycle(
+    cycle: Cycle,
+    *,
+    actor: str,
+    today: date,
+    agency_ids: Sequence[str] | None = None,
+    sessions: SessionFactory = default_sessions,
+    progress: Progress | None = None,
+    issued_at: datetime | None = None,
+) -> IssueResult:
+    """Issue ``cycle`` for every agency not issued yet, in one transaction.
+
+    ``issued_at`` defaults to now; the demo seed back-dates its history.
+
+    Refused before the cutoff has passed: usage is final only then. Issuing
+    twice changes nothing; a concurrent issuer loses on the unique
+    constraints, rolls back and retries, and then finds the cycle issued.
+    """
+    if today <= cycle.cutoff:
+        raise BillingError(
+            f"cycle {cycle} cannot be issued before its cutoff has passed "
+            f"(end of {cycle.cutoff.isoformat()}); usage is not final yet"
+        )
+    return run_issuing(sessions, lambda session: _issue_in(session, cycle, actor, agency_ids, progress, issued_at))
+
+
+def issue_cycle_now(viewer: Viewer, cycle: Cycle, *, sessions: SessionFactory = default_sessions,
+                    progress: Progress | None = None) -> IssueResult:
+    """Issue every not-yet-issued invoice of ``cycle`` (idempotent), on today's date."""
     viewer.require(Permission.ISSUE)
-    return issue_cycle(cycle, actor=viewer.email, today=billing_today(), progress=progress)
+    return issue_cycle(cycle, actor=viewer.email, today=billing_today(), sessions=sessions, progress=progress)

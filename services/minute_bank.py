@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
-from billing import Cycle, Period
+from billing import Cycle, LineCode, Period
+from billing.snapshot import SnapshotLine
 from db import facts as stored
-from db.engine import session_scope
-from db.errors import NotFound
-from db.invoicing import CyclePreview, CyclePreviews, first_cycle, preview_cycle
-from db.models import Agency, CallDay
+from db.queries.agencies import agency_record, agency_records
+from db.queries.usage import daily_minutes, minutes_between
 
 from .access import Permission, Viewer
+from .errors import NotFound
+from .previews import CyclePreview, CyclePreviews, previews_in
+from .unit_of_work import SessionFactory, default_sessions
 
 BURN_WINDOW_DAYS = 7
 
@@ -78,17 +79,17 @@ class BankDetail:
     runway: BankRunway
     days: tuple[BankDay, ...]
     projection: tuple[tuple[date, int], ...]  # (day, projected balance) to the end of the period
-    replenishment_line: dict | None  # the PRE_BILLED_MINUTES line of the cycle's preview
+    replenishment_line: SnapshotLine | None  # the PRE_BILLED_MINUTES line of the cycle's preview
 
 
 def _runway(preview: CyclePreview, used: int, burn: Decimal, today: date) -> BankRunway:
     """From a preview of the running period's own cycle (one agency's detail)."""
-    bank = preview.snapshot["minute_bank_detail"]
+    bank = preview.snapshot.bank
     return BankRunway(
         agency_id=preview.agency_id, name=preview.agency_name, cycle=preview.cycle, period=preview.cycle.closed_period,
-        opening_balance=bank["opening_balance"], credited_at_start=bank["credited_at_period_start"],
-        onboarding_credit=bank["onboarding_credit"], used_so_far=used,
-        balance_now=bank["opening_balance"] + bank["credited_at_period_start"] + bank["onboarding_credit"] - used,
+        opening_balance=bank.opening_balance, credited_at_start=bank.credited_at_period_start,
+        onboarding_credit=bank.onboarding_credit, used_so_far=used,
+        balance_now=bank.opening_balance + bank.credited_at_period_start + bank.onboarding_credit - used,
         burn_per_day=burn, today=today,
     )
 
@@ -100,10 +101,10 @@ def _burn_window(today: date) -> tuple[date, date]:
     return end - timedelta(days=BURN_WINDOW_DAYS - 1), end
 
 
-def runways(viewer: Viewer, today: date) -> list[BankRunway]:
+def runways(viewer: Viewer, today: date, *, sessions: SessionFactory = default_sessions) -> list[BankRunway]:
     """Every agency's bank in the running period, those running dry first."""
     viewer.require(Permission.VIEW_MINUTE_BANK)
-    with session_scope() as session:
+    with sessions() as session:
         return runways_in(session, today, viewer.scope)
 
 
@@ -116,18 +117,14 @@ def runways_in(
     its first day. Only agencies onboarded in the running period are priced
     for their onboarding credit."""
     cycle = Cycle.containing(today)
-    earlier = previous if previous is not None else preview_cycle(session, cycle.previous(), agency_ids)
+    earlier = previous if previous is not None else previews_in(session, cycle.previous(), agency_ids)
     starts = {a: (p.agency_name, p.closing_balance, p.replenishment, 0) for a, p in earlier.previews.items()}
-    newcomers = [a.id for a in stored.agencies(session, agency_ids) if first_cycle(a) == cycle]
-    for agency_id, preview in (preview_cycle(session, cycle, newcomers).previews.items() if newcomers else ()):
-        starts[agency_id] = (preview.agency_name, 0, 0, preview.snapshot["minute_bank_detail"]["onboarding_credit"])
+    newcomers = [a.id for a in agency_records(session=session, agency_ids=agency_ids) if a.first_cycle == cycle]
+    for agency_id, preview in (previews_in(session, cycle, newcomers).previews.items() if newcomers else ()):
+        starts[agency_id] = (preview.agency_name, 0, 0, preview.snapshot.bank.onboarding_credit)
     used = {a: t.billable_minutes for a, t in stored.call_totals(session, agency_ids, cycle).items()}
     start, end = _burn_window(today)
-    only = True if agency_ids is None else CallDay.agency_id.in_(agency_ids)  # type: ignore[attr-defined]
-    recent = dict(session.execute(
-        select(CallDay.agency_id, func.sum(CallDay.billable_minutes))
-        .where(only, CallDay.day >= start, CallDay.day <= end).group_by(CallDay.agency_id)
-    ).all())
+    recent = minutes_between(session=session, agency_ids=agency_ids, start=start, end=end)
     result = []
     for agency_id, (name, opening, credited, onboarding) in starts.items():
         spent = used.get(agency_id, 0)
@@ -135,29 +132,28 @@ def runways_in(
             agency_id=agency_id, name=name, cycle=cycle, period=cycle.closed_period, opening_balance=opening,
             credited_at_start=credited, onboarding_credit=onboarding, used_so_far=spent,
             balance_now=opening + credited + onboarding - spent,
-            burn_per_day=(Decimal(int(recent.get(agency_id) or 0)) / BURN_WINDOW_DAYS).quantize(Decimal("0.1")),
+            burn_per_day=(Decimal(recent.get(agency_id, 0)) / BURN_WINDOW_DAYS).quantize(Decimal("0.1")),
             today=today,
         ))
     return sorted(result, key=lambda r: (not r.runs_dry_before_cutoff, r.runway_days if r.runway_days is not None else 10**9, r.name))
 
 
-def bank_detail(viewer: Viewer, agency_id: str, today: date) -> BankDetail:
+def bank_detail(viewer: Viewer, agency_id: str, today: date, *, sessions: SessionFactory = default_sessions) -> BankDetail:
+    """One agency's bank in the running period, day by day, with the
+    projection to the period's end at the current burn rate."""
     viewer.require(Permission.VIEW_MINUTE_BANK)
     viewer.require_agency(agency_id)
     cycle = Cycle.containing(today)
     period = cycle.closed_period
-    with session_scope() as session:
-        agency = session.get(Agency, agency_id)
+    with sessions() as session:
+        agency = agency_record(session=session, agency_id=agency_id)
         if agency is None:
             raise NotFound(f"no agency {agency_id!r}")
-        previews = preview_cycle(session, cycle, [agency_id]).previews
+        previews = previews_in(session, cycle, [agency_id]).previews
         if agency_id not in previews:
             raise NotFound(f"{agency.name} has no minute bank yet: onboarded {agency.onboarded_on.isoformat()}")
         start, end = _burn_window(today)
-        daily = dict(session.execute(
-            select(CallDay.day, CallDay.billable_minutes)
-            .where(CallDay.agency_id == agency_id, CallDay.day >= min(start, period.start), CallDay.day <= period.end)
-        ).all())
+        daily = daily_minutes(session=session, agency_id=agency_id, start=min(start, period.start), end=period.end)
     preview = previews[agency_id]
     burn = (Decimal(sum(daily.get(start + timedelta(days=i), 0) for i in range(BURN_WINDOW_DAYS))) / BURN_WINDOW_DAYS).quantize(Decimal("0.1"))
     used = sum(minutes for day, minutes in daily.items() if day >= period.start)
@@ -175,7 +171,7 @@ def bank_detail(viewer: Viewer, agency_id: str, today: date) -> BankDetail:
     projection = tuple(
         (day, int(balance - burn * (day - today).days)) for day in period.dates() if day >= today
     )
-    line = next((l for l in preview.snapshot["lines"] if l["code"] == "PRE_BILLED_MINUTES"), None)
+    line = next(iter(preview.snapshot.lines_with(LineCode.PRE_BILLED_MINUTES.value)), None)
     if not viewer.can(Permission.VIEW_INVOICES):
         line = None  # the replenishment's dollar amount is an invoice amount
     return BankDetail(runway, tuple(days), projection, line)

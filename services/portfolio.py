@@ -12,15 +12,15 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from billing import AgencyStatus, Cycle, Status
-from db import facts as stored
-from db.engine import session_scope
-from db.invoicing import CyclePreviews, preview_cycle
+from billing import AgencyStatus, Cycle, LineCode, Status
 from db.ledger import agency_statuses
+from db.queries.agencies import agency_records
 
 from .access import Permission, Viewer
 from .cycles import CycleClock, cycle_clock
 from .minute_bank import runways_in
+from .previews import CyclePreviews, previews_in
+from .unit_of_work import SessionFactory, default_sessions
 
 ZERO = Decimal("0.00")
 
@@ -79,10 +79,11 @@ class Portfolio:
         return sum((r.total for r in self.pending), ZERO)
 
 
-def agencies(viewer: Viewer) -> list[AgencySummary]:
+def agencies(viewer: Viewer, *, sessions: SessionFactory = default_sessions) -> list[AgencySummary]:
     """The agencies this viewer may see."""
-    with session_scope() as session:
-        return [AgencySummary(a.id, a.name, a.onboarded_on, a.account_manager) for a in stored.agencies(session, viewer.scope)]
+    with sessions() as session:
+        found = agency_records(session=session, agency_ids=viewer.scope)
+    return [AgencySummary(a.id, a.name, a.onboarded_on, a.account_manager) for a in found]
 
 
 def _rows(current: CyclePreviews, previous: CyclePreviews, managers: dict[str, str | None]) -> tuple[PortfolioRow, ...]:
@@ -97,25 +98,25 @@ def _rows(current: CyclePreviews, previous: CyclePreviews, managers: dict[str, s
             total=preview.total,
             previous_total=before.total if before else None,
             seats_billed=preview.seats_billed,
-            headcount=int(preview.snapshot["headcount_at_cutoff"]),
+            headcount=preview.snapshot.headcount_at_cutoff,
             replenishment=preview.replenishment,
-            prorated_users=sum(1 for line in preview.snapshot["lines"] if line["code"] == "PRORATED_USER_FEE"),
+            prorated_users=len(preview.snapshot.lines_with(LineCode.PRORATED_USER_FEE.value)),
         ))
     return tuple(rows)
 
 
-def portfolio(viewer: Viewer, cycle: Cycle) -> Portfolio:
+def portfolio(viewer: Viewer, cycle: Cycle, *, sessions: SessionFactory = default_sessions) -> Portfolio:
     """Every agency's invoice for ``cycle`` (issued or preview) with the
     previous cycle's total beside it."""
     viewer.require(Permission.VIEW_INVOICES)
-    with session_scope() as session:
-        current = preview_cycle(session, cycle, viewer.scope)
-        previous = preview_cycle(session, cycle.previous(), viewer.scope)
+    with sessions() as session:
+        current = previews_in(session, cycle, viewer.scope)
+        previous = previews_in(session, cycle.previous(), viewer.scope)
         return _portfolio(session, viewer, current, previous)
 
 
 def _portfolio(session: Session, viewer: Viewer, current: CyclePreviews, previous: CyclePreviews) -> Portfolio:
-    managers = {a.id: a.account_manager for a in stored.agencies(session, viewer.scope)}
+    managers = {a.id: a.account_manager for a in agency_records(session=session, agency_ids=viewer.scope)}
     pending = sum(1 for p in previous.previews.values() if not p.is_issued)
     return Portfolio(current.cycle, _rows(current, previous, managers), dict(current.problems), pending)
 
@@ -139,13 +140,13 @@ class Overview:
         return counts
 
 
-def overview(viewer: Viewer, today: date) -> Overview:
+def overview(viewer: Viewer, today: date, *, sessions: SessionFactory = default_sessions) -> Overview:
     """The current cycle, statuses and minute banks, pricing each cycle once."""
     viewer.require(Permission.VIEW_OVERVIEW)
     clock = cycle_clock(today)
-    with session_scope() as session:
-        current = preview_cycle(session, clock.cycle, viewer.scope)
-        previous = preview_cycle(session, clock.cycle.previous(), viewer.scope)
+    with sessions() as session:
+        current = previews_in(session, clock.cycle, viewer.scope)
+        previous = previews_in(session, clock.cycle.previous(), viewer.scope)
         folio = _portfolio(session, viewer, current, previous) if viewer.can(Permission.VIEW_INVOICES) else None
         statuses = tuple(agency_statuses(session, today, viewer.scope))
         running = Cycle.containing(today)

@@ -20,9 +20,9 @@ If PostgreSQL cannot be started, tests that need it are skipped, except under
 
 Markers
 -------
-Tests under ``tests/unit``, ``tests/integration``, ``tests/app`` and
-``tests/e2e`` automatically get the ``unit``, ``integration``, ``app`` and
-``e2e`` markers; tests using the PostgreSQL fixtures get ``postgres``.
+Tests under ``tests/unit``, ``tests/integration``, ``tests/service``,
+``tests/app`` and ``tests/e2e`` automatically get the ``unit``,
+``integration``, ``service``, ``app`` and ``e2e`` markers; tests using the PostgreSQL fixtures get ``postgres``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import pytest
 from pg import PostgresUnavailable, ThrowawayPostgres, create_database, drop_database
 
 TESTS_DIR = Path(__file__).resolve().parent
-FOLDER_MARKERS = {"unit": "unit", "integration": "integration", "app": "app", "e2e": "e2e"}
+FOLDER_MARKERS = {"unit": "unit", "integration": "integration", "service": "service", "app": "app", "e2e": "e2e"}
 POSTGRES_FIXTURES = {"postgres_url", "fresh_postgres_database"}
 
 

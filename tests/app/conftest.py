@@ -41,7 +41,8 @@ from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
 from db.engine import dispose_engines, get_engine
-from db.seed import DEMO_ACCOUNTS, SeedOptions, seed_database
+from services.demo import DEMO_ACCOUNTS, SeedOptions, seed_demo
+from services.unit_of_work import sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -84,7 +85,7 @@ def _reset_process_state() -> None:
 def seeded_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("app-seed") / "demo.db"
     url = f"sqlite:///{path}"
-    seed_database(SEED, engine=get_engine(url))
+    seed_demo(SEED, sessions=sessions_for(get_engine(url)))
 
     from billing import Status
     from db.engine import session_scope

@@ -16,13 +16,14 @@ import time_machine
 
 from billing import Cycle
 from db.engine import get_engine
-from db.seed import seed_database
 from services.access import Role, Viewer
 from services.accounts import viewer_for_email
 from services.audit_log import audit_events
+from services.demo import seed_demo
 from services.invoices import invoice_view
 from services.issuing import issue_cycle_now
 from services.payments import record_payment
+from services.unit_of_work import sessions_for
 
 from .conftest import ACCOUNTS, SEED, TODAY, new_app
 
@@ -41,7 +42,7 @@ def elsewhere_in_time(request, empty_db):
 
 
 def test_the_seed_stamps_its_records_on_its_own_today(elsewhere_in_time):
-    seed_database(SEED, engine=get_engine(elsewhere_in_time))
+    seed_demo(SEED, sessions=sessions_for(get_engine(elsewhere_in_time)))
     finance = viewer_for_email(ACCOUNTS["finance"][0])
     assert finance is not None
     events = audit_events(finance, start=TODAY, end=TODAY)
@@ -53,7 +54,7 @@ def test_the_seed_stamps_its_records_on_its_own_today(elsewhere_in_time):
 
 
 def test_the_audit_log_page_shows_the_demos_events_by_default(elsewhere_in_time):
-    seed_database(SEED, engine=get_engine(elsewhere_in_time))
+    seed_demo(SEED, sessions=sessions_for(get_engine(elsewhere_in_time)))
     at = new_app()
     at.session_state["viewer"] = viewer_for_email(ACCOUNTS["finance"][0])
     at.run()
@@ -65,7 +66,7 @@ def test_the_audit_log_page_shows_the_demos_events_by_default(elsewhere_in_time)
 
 
 def test_issuing_and_paying_on_a_pinned_day_are_stamped_on_that_day(elsewhere_in_time):
-    seed_database(SEED, engine=get_engine(elsewhere_in_time))
+    seed_demo(SEED, sessions=sessions_for(get_engine(elsewhere_in_time)))
     finance = viewer_for_email(ACCOUNTS["finance"][0])
     assert finance is not None and finance.role is Role.FINANCE
     result = issue_cycle_now(finance, Cycle.parse("2026-11"))

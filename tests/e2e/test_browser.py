@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from db.engine import dispose_engines, get_engine
-from db.seed import DEMO_ACCOUNTS, SeedOptions, seed_database
+from services.demo import DEMO_ACCOUNTS, SeedOptions, seed_demo
+from services.unit_of_work import sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
@@ -48,8 +49,8 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     """The dashboard on a free port, on a seeded database of its own."""
     database = tmp_path_factory.mktemp("e2e") / "demo.db"
-    seed_database(SeedOptions(agencies=12, months=6, seed=5, today=date(2026, 11, 25)),
-                  engine=get_engine(f"sqlite:///{database}"))
+    seed_demo(SeedOptions(agencies=12, months=6, seed=5, today=date(2026, 11, 25)),
+              sessions=sessions_for(get_engine(f"sqlite:///{database}")))
     dispose_engines()
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "BILLING_TODAY": "2026-11-25", "BILLING_AUTO_SEED": "0"}

@@ -25,13 +25,13 @@ from billing import Cycle, Status, facts_from_scenario, price_invoice
 from billing.scenario import invoice_to_json
 from db.engine import dispose_engines, get_engine, session_scope
 from db.errors import BillingError, FieldError
-from db.invoicing import issue_cycle, preview_cycle, preview_invoice
 from db.ledger import agency_statuses
 from db.models import Agency, AgencyContract, AuditEvent, Invoice, Payment
-from db.scenario_export import scenario_document
-from db.seed import SeedOptions, seed_database
 from services.access import Role, Viewer
+from services.demo import SeedOptions, seed_demo
+from services.issuing import issue_cycle
 from services.payments import record_payment as pay
+from services.previews import invoice_preview_in, previews_in, scenario
 from services.unit_of_work import sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def engine(database_url):
 def sqlite_template(tmp_path_factory) -> Path:
     """The small demo portfolio seeded once; tests get a copy."""
     path = tmp_path_factory.mktemp("seeded") / "template.db"
-    seed_database(SMALL, engine=get_engine(f"sqlite:///{path}"))
+    seed_demo(SMALL, sessions=sessions_for(get_engine(f"sqlite:///{path}")))
     dispose_engines()
     return path
 
@@ -60,7 +60,7 @@ def sqlite_template(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def postgres_template(postgres_url) -> str:
     url = create_database(postgres_url, "seeded_template")
-    seed_database(SMALL, engine=get_engine(url))
+    seed_demo(SMALL, sessions=sessions_for(get_engine(url)))
     dispose_engines()  # a template database must have no connections
     yield "seeded_template"
     drop_database(postgres_url, "seeded_template")
@@ -143,49 +143,51 @@ def test_trailing_zeros_beyond_cents_are_not_a_change_of_value(engine):
 @pytest.mark.parametrize("cycle", [NOVEMBER, OCTOBER], ids=["preview", "issued"])
 def test_every_preview_equals_the_engine_run_on_its_scenario_file(seeded, cycle):
     with session_scope(seeded) as session:
-        previews = preview_cycle(session, cycle)
+        previews = previews_in(session, cycle)
         assert not previews.problems and len(previews.previews) >= 6
         for agency_id, preview in previews.previews.items():
-            scenario = json.loads(json.dumps(scenario_document(session, agency_id, cycle)))
-            replayed = invoice_to_json(price_invoice(facts_from_scenario(scenario)))
-            assert without_descriptions(replayed) == without_descriptions({k: preview.snapshot[k] for k in PUBLIC_FIELDS}), agency_id
+            document = json.loads(json.dumps(scenario(agency_id, cycle, sessions=sessions_for(seeded))))
+            replayed = invoice_to_json(price_invoice(facts_from_scenario(document)))
+            public = preview.snapshot.public_document()
+            assert tuple(public) == PUBLIC_FIELDS
+            assert without_descriptions(replayed) == without_descriptions(public), agency_id
         assert all(p.is_issued for p in previews.previews.values()) == (cycle == OCTOBER)
 
 
 def test_a_preview_two_cycles_ahead_carries_the_unissued_cycle_forward(seeded):
     with session_scope(seeded) as session:
-        november = preview_invoice(session, "A-1001", NOVEMBER)
-        december = preview_invoice(session, "A-1001", NOVEMBER.next())
-    assert december.snapshot["seats_paid_in_advance"] == november.seats_billed
-    assert december.snapshot["minute_bank_detail"]["opening_balance"] == november.closing_balance
-    assert december.snapshot["minute_bank_detail"]["credited_at_period_start"] == november.replenishment
-    issue_cycle(NOVEMBER, actor="test", today=TODAY, engine=seeded)
+        november = invoice_preview_in(session, "A-1001", NOVEMBER)
+        december = invoice_preview_in(session, "A-1001", NOVEMBER.next())
+    assert december.snapshot.seats_paid_in_advance == november.seats_billed
+    assert december.snapshot.bank.opening_balance == november.closing_balance
+    assert december.snapshot.bank.credited_at_period_start == november.replenishment
+    issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions_for(seeded))
     with session_scope(seeded) as session:
-        again = preview_invoice(session, "A-1001", NOVEMBER.next())
+        again = invoice_preview_in(session, "A-1001", NOVEMBER.next())
     assert again.snapshot == december.snapshot
 
 
 def test_issuing_is_refused_before_the_cutoff_has_passed(seeded):
     with pytest.raises(BillingError, match="cutoff"):
-        issue_cycle(NOVEMBER, actor="test", today=date(2026, 11, 23), engine=seeded)
+        issue_cycle(NOVEMBER, actor="test", today=date(2026, 11, 23), sessions=sessions_for(seeded))
 
 
 def test_issuing_twice_changes_nothing_and_numbers_are_sequential(seeded):
-    first = issue_cycle(NOVEMBER, actor="test", today=TODAY, engine=seeded)
+    first = issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions_for(seeded))
     numbers = sorted(number for _, number, _ in first.issued)
     assert numbers == [f"INV-2026-11-{i:04d}" for i in range(1, len(numbers) + 1)]
-    second = issue_cycle(NOVEMBER, actor="test", today=TODAY, engine=seeded)
+    second = issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions_for(seeded))
     assert second.issued == [] and second.already_issued == len(numbers)
     with session_scope(seeded) as session:
         assert session.scalar(select(func.count()).select_from(Invoice).where(Invoice.cycle == "2026-11")) == len(numbers)
-        frozen = preview_invoice(session, "A-1001", NOVEMBER)
+        frozen = invoice_preview_in(session, "A-1001", NOVEMBER)
         assert frozen.is_issued and frozen.issued.hash_verified
 
 
 def test_an_issued_invoice_never_changes_when_facts_change(seeded):
-    issue_cycle(NOVEMBER, actor="test", today=TODAY, engine=seeded)
+    issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions_for(seeded))
     with session_scope(seeded) as session:
-        before = preview_invoice(session, "A-1001", NOVEMBER).snapshot
+        before = invoice_preview_in(session, "A-1001", NOVEMBER).snapshot
     from datetime import datetime, timezone
 
     from db.calls import NewCall, add_calls
@@ -193,7 +195,7 @@ def test_an_issued_invoice_never_changes_when_facts_change(seeded):
         add_calls(session, [NewCall("late-1", "A-1001", "1001-u001", datetime(2026, 11, 10, 15, tzinfo=timezone.utc),
                                     date(2026, 11, 10), 36000, 0)])
     with session_scope(seeded) as session:
-        assert preview_invoice(session, "A-1001", NOVEMBER).snapshot == before
+        assert invoice_preview_in(session, "A-1001", NOVEMBER).snapshot == before
 
 
 @pytest.mark.parametrize("statement", ["UPDATE invoice SET total = '0.00'", "DELETE FROM invoice_line",

@@ -21,7 +21,6 @@ from billing import Cycle
 from db.engine import get_engine, session_scope
 from db.errors import BillingError
 from db.imports import KINDS, ImportProblem, ImportRejected, import_file
-from db.invoicing import issue_cycle, preview_cycle
 from db.models import (
     AccessSpan,
     AgencyContract,
@@ -32,6 +31,9 @@ from db.models import (
     Invoice,
     Payment,
 )
+from services.issuing import issue_cycle
+from services.previews import previews_in
+from services.unit_of_work import sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -109,7 +111,7 @@ def test_samples_imported_in_order_price_every_agency_without_problems(engine) -
         assert summary["warnings"] == []
     with session_scope(engine) as session:
         for cycle in ("2026-10", "2026-11"):
-            previews = preview_cycle(session, Cycle.parse(cycle))
+            previews = previews_in(session, Cycle.parse(cycle))
             assert previews.problems == {}
         assert set(previews.previews) == {"A-1001", "A-1002", "A-1003"}
         assert all(p.total > 0 for p in previews.previews.values())
@@ -424,7 +426,7 @@ def test_numbers_must_be_e164(loaded, tmp_path: Path) -> None:
 def test_payment_invoice_number_must_be_an_issued_invoice_of_the_same_agency(loaded, tmp_path: Path) -> None:
     for kind in ("calls", "numbers", "appointments"):
         run(loaded, kind, SAMPLES / f"{kind}.csv")
-    issued = issue_cycle(Cycle.parse("2026-10"), actor="test", today=TODAY, engine=loaded)
+    issued = issue_cycle(Cycle.parse("2026-10"), actor="test", today=TODAY, sessions=sessions_for(loaded))
     numbers = {agency: number for agency, number, _ in issued.issued}
     header = "reference,agency_id,date,amount,invoice_number\n"
     bad = write(tmp_path, "payments.csv", header + f"P-1,A-1001,2026-11-02,100.00,INV-2099-01-0001\n"
@@ -591,7 +593,7 @@ def test_the_billing_zone_decides_the_date(loaded, tmp_path: Path, monkeypatch: 
 def test_facts_in_an_issued_cycle_are_stored_with_a_warning_and_the_invoice_does_not_change(loaded, tmp_path: Path) -> None:
     for kind in ("calls", "numbers", "appointments"):
         run(loaded, kind, SAMPLES / f"{kind}.csv")
-    issue_cycle(Cycle.parse("2026-10"), actor="test", today=TODAY, engine=loaded)
+    issue_cycle(Cycle.parse("2026-10"), actor="test", today=TODAY, sessions=sessions_for(loaded))
     with session_scope(loaded) as session:
         frozen = {i.number: (i.total, i.content_hash) for i in session.scalars(select(Invoice))}
 
@@ -613,7 +615,7 @@ def test_facts_in_an_issued_cycle_are_stored_with_a_warning_and_the_invoice_does
 
     with session_scope(loaded) as session:
         assert {i.number: (i.total, i.content_hash) for i in session.scalars(select(Invoice))} == frozen
-        previews = preview_cycle(session, Cycle.parse("2026-10"))
+        previews = previews_in(session, Cycle.parse("2026-10"))
         assert all(p.is_issued for p in previews.previews.values())
         assert session.scalar(select(func.count()).select_from(Call).where(Call.call_id.like("L-%"))) == 13
 

@@ -23,7 +23,7 @@ from pypdf import PdfReader
 
 from billing import facts_from_scenario, price_invoice
 from billing.money import format_usd
-from billing.scenario import invoice_snapshot
+from billing.snapshot import InvoiceSnapshot, snapshot_of
 from reports.document import (
     AgencyHeader,
     BankSummary,
@@ -94,10 +94,10 @@ def printed_total(text: str) -> Decimal:
 # --- an engine invoice, end to end ------------------------------------------
 
 @pytest.fixture(scope="module")
-def acme_snapshot() -> dict:
+def acme_snapshot() -> InvoiceSnapshot:
     if not SHARED_ACME.exists():
         pytest.skip("../shared/billing-examples is not checked out next to the repository")
-    return invoice_snapshot(price_invoice(facts_from_scenario(json.loads(SHARED_ACME.read_text()))))
+    return snapshot_of(price_invoice(facts_from_scenario(json.loads(SHARED_ACME.read_text()))))
 
 
 def test_an_engine_invoice_prints_its_number_agency_every_amount_and_total(acme_snapshot):

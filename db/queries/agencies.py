@@ -1,0 +1,55 @@
+"""Agencies and the contract terms in force, as domain values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from billing import Contract, Cycle
+
+from .. import facts as stored
+from ..models import Agency
+
+
+@dataclass(frozen=True)
+class AgencyRecord:
+    """An agency as the services see it (not the ``agency`` row)."""
+
+    id: str
+    name: str
+    onboarded_on: date
+    address: str | None = None
+    billing_email: str | None = None
+    account_manager: str | None = None
+
+    @property
+    def first_cycle(self) -> Cycle:
+        """The cycle whose closed period holds the onboarding date: its first invoice."""
+        return Cycle.containing(self.onboarded_on)
+
+
+def _record(row: Agency) -> AgencyRecord:
+    return AgencyRecord(row.id, row.name, row.onboarded_on, row.address, row.billing_email, row.account_manager)
+
+
+def agency_records(*, session: Session, agency_ids: Sequence[str] | None = None) -> list[AgencyRecord]:
+    """Every (or the given) agency, by id."""
+    return [_record(row) for row in stored.agencies(session, agency_ids)]
+
+
+def agency_record(*, session: Session, agency_id: str) -> AgencyRecord | None:
+    row = session.get(Agency, agency_id)
+    return None if row is None else _record(row)
+
+
+def agency_count(*, session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Agency)) or 0)
+
+
+def contract_terms_in_force(*, session: Session, agency_ids: Sequence[str] | None, on: date) -> dict[str, Contract]:
+    """The terms of the contract in force on ``on`` (an invoice date) per agency."""
+    return {agency_id: stored.contract_terms(row) for agency_id, row in stored.contracts_in_force(session, agency_ids, on).items()}
