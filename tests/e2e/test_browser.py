@@ -38,6 +38,9 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
+# A page under a loaded CI machine can take longer than the default 5 s to draw its table.
+expect.set_options(timeout=30_000)
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
