@@ -137,6 +137,15 @@ def cmd_adjust(args: argparse.Namespace) -> None:
                  "invoice": adjustment.invoice_number, "reason": adjustment.reason})
 
 
+def cmd_reverse(args: argparse.Namespace) -> None:
+    from services.adjustments import reverse_adjustment
+
+    adjustment = reverse_adjustment(_operator(args), number=args.number, reason=args.reason, on_date=args.date)
+    _print_json({"number": adjustment.number, "reverses": args.number.strip().upper(), "agency_id": adjustment.agency_id,
+                 "kind": str(adjustment.kind), "amount": str(adjustment.amount), "date": adjustment.on_date.isoformat(),
+                 "invoice": adjustment.invoice_number, "reason": adjustment.reason})
+
+
 def cmd_contract(args: argparse.Namespace) -> None:
     from services.contracts import add_contract_version
 
@@ -226,7 +235,7 @@ def _safe_url(url: str) -> str:
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
-    "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract,
+    "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
 }
 
 
@@ -263,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--invoice")
     pay.add_argument("--reference")
     pay.add_argument("--actor", default="manage.py")
+
+    reverse = sub.add_parser("reverse", help="reverse a wrong adjustment with its counter-entry (audited)")
+    reverse.add_argument("number", help="the adjustment to reverse, e.g. ADJ-000004")
+    reverse.add_argument("--reason", required=True)
+    reverse.add_argument("--date", type=_date, help="the counter-entry's date (default: today)")
+    reverse.add_argument("--actor", default="manage.py")
 
     contract = sub.add_parser("contract", help="add a contract version (rates change from its date on)")
     contract.add_argument("--agency", required=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ import settings
 
 from billing import AgencyStatus, Cycle, LedgerInvoice, statuses
 from billing import Payment as LedgerPayment
+from billing.calendar import RESTRICTION_AFTER_DAYS
 from billing.ledger import AdjustmentKind
 from billing.money import format_usd
 
@@ -174,13 +175,42 @@ def adjustment_number(adjustment: Adjustment) -> str:
     return f"ADJ-{adjustment.id:06d}"
 
 
+# The latest due date whose restriction date (15 days later) is still a date.
+LATEST_DUE = date.max - timedelta(days=RESTRICTION_AFTER_DAYS)
+
+
 def debit_due_date(adjustment: Adjustment, invoice_due_dates: dict[str, date]) -> date:
     """A debit is due on its own ``due_on`` when one was set; otherwise with
-    the invoice it corrects, or else with the next invoice."""
+    the invoice it corrects, or else with the next invoice.
+
+    A due date stored before dates were bounded (9999-12-31, say) is read
+    as the latest one whose restriction date exists, so one typo cannot
+    break every agency's status; it should be reversed (see
+    :func:`services.adjustments.reverse_adjustment`)."""
     if adjustment.due_on is not None:
-        return adjustment.due_on
+        return min(adjustment.due_on, LATEST_DUE)
+    if adjustment.on_date > LATEST_DUE - timedelta(days=31):
+        return LATEST_DUE
     named = invoice_due_dates.get(adjustment.invoice_number or "")
-    return max(named or Cycle.containing(adjustment.on_date).due_date, adjustment.on_date)
+    return min(max(named or Cycle.containing(adjustment.on_date).due_date, adjustment.on_date), LATEST_DUE)
+
+
+def adjustment_by_number(*, session: Session, number: str) -> StoredAdjustment | None:
+    """``ADJ-000004`` as stored, or None."""
+    digits = number.strip().upper().removeprefix("ADJ-")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+        return None
+    row = session.get(Adjustment, int(digits))
+    if row is None:
+        return None
+    return StoredAdjustment(adjustment_number(row), row.agency_id, AdjustmentKind(row.kind), row.amount, row.on_date,
+                            row.due_on, row.invoice_number, row.reason)
+
+
+def reversal_of(*, session: Session, number: str) -> str | None:
+    """The number of the adjustment that reverses ``number``, if one does."""
+    row = session.scalars(select(Adjustment).where(Adjustment.reason.startswith(f"Reverses {number}:"))).first()  # type: ignore[attr-defined]
+    return adjustment_number(row) if row is not None else None
 
 
 def load_ledger(

@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from billing import Cycle
-from services import cycles
+from services import cycles, previews
 from services.access import Permission
 from services.adjustments import record_adjustment
-from services.errors import BillingError
+from services.errors import BillingError, FieldError
 from services.invoices import cycle_archive, invoice_lines
 from services.issuing import issue_cycle_now
 from ui import cache, charts
@@ -28,10 +28,17 @@ cycle_options = [str(c) for c in cycles.recent_cycles(today)]
 wanted_cycle = query_value("cycle")
 if wanted_cycle and wanted_cycle not in cycle_options:
     try:
-        cycle_options.append(str(Cycle.parse(wanted_cycle)))
+        linked = Cycle.parse(wanted_cycle)
+        previews.require_previewable(linked)
     except ValueError:
         st.error(f"The link's cycle “{md(wanted_cycle, limit=40)}” is not a cycle (YYYY-MM); showing the current cycle.")
         wanted_cycle = None
+    except BillingError as error:
+        st.error(f"The link's cycle: {md(error.problem if isinstance(error, FieldError) else error)}; "
+                 "showing the current cycle.")
+        wanted_cycle = None
+    else:
+        cycle_options.append(str(linked))
 left, right = st.columns([3, 1])
 agency_id = agency_picker(names, key="invoice_agency", container=left)
 cycle_text = right.selectbox(

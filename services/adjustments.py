@@ -19,7 +19,7 @@ from .unit_of_work import SessionFactory, default_sessions
 MAX_REASON_LENGTH = 500
 log = logging.getLogger(__name__)
 
-__all__ = ["StoredAdjustment", "record_adjustment"]
+__all__ = ["StoredAdjustment", "record_adjustment", "reverse_adjustment"]
 
 
 def record_adjustment(
@@ -56,3 +56,30 @@ def record_adjustment(
                                           reason=reason, actor=viewer.email, invoice_number=invoice_number, due_on=due_on)
     log.info("%s %s recorded: %s %s on %s by %s", kind, stored.number, agency_id, value, on_date.isoformat(), viewer.email)
     return stored
+
+
+def reverse_adjustment(
+    viewer: Viewer, *, number: str, reason: str, on_date: date | None = None, sessions: SessionFactory = default_sessions,
+) -> StoredAdjustment:
+    """Undo a wrong adjustment with its counter-entry: the opposite kind, the
+    same amount, agency and invoice, dated ``on_date`` (today by default).
+    Adjustments are never edited or deleted, so the history shows both; an
+    adjustment is reversed at most once."""
+    viewer.require(Permission.RECORD_ADJUSTMENT)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise FieldError("Reason", "is required: say why the adjustment was wrong")
+    with sessions() as session:
+        original = ledger.adjustment_by_number(session=session, number=number)
+        if original is None:
+            raise FieldError("Adjustment", f"there is no adjustment {number.strip()!r}")
+        viewer.require_agency(original.agency_id)
+        already = ledger.reversal_of(session=session, number=original.number)
+        if already is not None:
+            raise FieldError("Adjustment", f"{original.number} is already reversed by {already}")
+    opposite = AdjustmentKind.DEBIT if original.kind is AdjustmentKind.CREDIT else AdjustmentKind.CREDIT
+    return record_adjustment(
+        viewer, agency_id=original.agency_id, kind=opposite, amount=str(original.amount),
+        on_date=on_date or clock.billing_today(), reason=f"Reverses {original.number}: {reason}"[:MAX_REASON_LENGTH],
+        invoice_number=original.invoice_number, sessions=sessions,
+    )

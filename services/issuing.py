@@ -25,7 +25,7 @@ from db.queries.agencies import agency_records
 
 from .access import Permission, Viewer
 from .clock import billing_today
-from .errors import BillingError
+from .errors import BillingError, FieldError
 from .previews import previews_in
 from .unit_of_work import SessionFactory, default_sessions
 
@@ -96,6 +96,9 @@ def issue_cycle(
     twice changes nothing; a concurrent issuer loses on the unique
     constraints, rolls back and retries, and then finds the cycle issued.
     """
+    if today > billing_today():
+        raise FieldError("Today", f"{today.isoformat()} is after today ({billing_today().isoformat()}): a cycle is "
+                                  "issued on the day it happens, so nobody can date it past its cutoff early")
     if today <= cycle.cutoff:
         raise BillingError(
             f"cycle {cycle} cannot be issued before its cutoff has passed "

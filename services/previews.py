@@ -26,7 +26,9 @@ from db.invoicing import IssuedRef, invoice_facts, issued_invoices
 from db.queries.agencies import AgencyRecord, agency_records
 from db.scenario_export import scenario_document
 
-from .errors import BillingError, NotFound
+from .clock import billing_today
+from .cycles import current_cycle
+from .errors import BillingError, FieldError, NotFound
 from .unit_of_work import SessionFactory, default_sessions
 
 
@@ -123,12 +125,29 @@ def _previews(session: Session, cycle: Cycle, candidates: list[AgencyRecord]) ->
     return result
 
 
+PREVIEW_HORIZON = 2  # cycles after the current one that can be previewed
+EARLIEST_CYCLE = Cycle(2000, 1)
+
+
+def require_previewable(cycle: Cycle) -> None:
+    """Refuse a cycle too far ahead to preview: it has no facts yet, and
+    each cycle's carry-over comes from the one before, so ``2080-01`` would
+    price 650 guesses in a chain (and ``3000-01`` overflow the stack)."""
+    latest = current_cycle(billing_today()).plus(PREVIEW_HORIZON)
+    if cycle > latest:
+        raise FieldError("Cycle", f"{cycle} is too far ahead to preview; previews go up to {latest}, "
+                                  f"{PREVIEW_HORIZON} cycles after the current one")
+    if cycle < EARLIEST_CYCLE:
+        raise FieldError("Cycle", f"{cycle} is before {EARLIEST_CYCLE}, the first cycle the dashboard keeps")
+
+
 def previews_in(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None = None) -> CyclePreviews:
     """Every (or the given) agency's invoice for ``cycle``, issued or live.
 
     Agencies onboarded after the cycle's closed period have no invoice yet
     and are left out; agencies that cannot be priced are in ``problems``.
     """
+    require_previewable(cycle)
     return _previews(session, cycle, agency_records(session=session, agency_ids=agency_ids))
 
 
@@ -142,6 +161,7 @@ def _agency(session: Session, agency_id: str) -> AgencyRecord:
 def invoice_preview_in(session: Session, agency_id: str, cycle: Cycle) -> CyclePreview:
     """One agency's invoice for ``cycle``; a ``BillingError`` saying why when
     there is none (onboarded later, no contract, a previous cycle unpriceable)."""
+    require_previewable(cycle)
     agency = _agency(session, agency_id)
     if agency.first_cycle > cycle:
         raise BillingError(

@@ -8,6 +8,8 @@ e-mail and a password (``python manage.py user add …``).
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from services.access import Viewer
@@ -17,6 +19,7 @@ from services.errors import FieldError
 from .format import md
 
 VIEWER_KEY = "viewer"
+log = logging.getLogger(__name__)
 
 
 def oidc_configured() -> bool:
@@ -24,8 +27,15 @@ def oidc_configured() -> bool:
         return "auth" in st.secrets
     except (FileNotFoundError, KeyError, AttributeError):  # no secrets.toml at all
         return False
-    except Exception:  # a malformed secrets file must not lock everyone out of local sign-in
-        return False
+    except Exception:
+        # A malformed secrets file must not quietly switch an OIDC install to
+        # local passwords: nobody signs in until an operator fixes it.
+        log.error("secrets.toml cannot be read; sign-in is off until it is fixed", exc_info=True)
+        st.title("Dialer Billing")
+        st.error("Sign-in is not available: the server's secrets file cannot be read. "
+                 "An operator needs to fix .streamlit/secrets.toml.", icon=":material/error:")
+        st.stop()
+        raise  # st.stop() ends the run; this line is never reached
 
 
 def _sign_in_with_provider() -> Viewer:

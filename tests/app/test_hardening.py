@@ -70,3 +70,26 @@ def test_the_ops_csv_never_hands_a_spreadsheet_a_formula(demo_db, payload):
                                              ("-5", "'-5"), ("A-1001", "A-1001")])
 def test_text_cells_start_with_an_apostrophe_only_when_a_spreadsheet_would_compute_them(value, cell):
     assert text_cell(value) == cell
+
+
+@pytest.mark.parametrize("cycle", ["2080-01", "3000-01"])
+def test_a_link_to_a_cycle_far_ahead_is_refused_at_once_and_the_current_cycle_shown(viewer_app, cycle):
+    at = viewer_app("finance")
+    at.query_params["cycle"] = cycle
+    at.switch_page("pages/invoices.py").run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert "too far ahead to preview" in error
+    assert at.selectbox(key="invoice_cycle").value == "2026-11"
+
+
+def test_the_shipped_streamlit_config_hides_tracebacks_and_developer_controls():
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["toolbarMode"] == "viewer"
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["server"]["fileWatcherType"] == "none"
