@@ -15,7 +15,7 @@ from services import logs
 from services.access import Permission, Viewer
 from ui.auth import VIEWER_KEY, is_signed_in, sign_out, signed_in_viewer
 from ui.context import bootstrap
-from ui.format import md
+from ui.format import counted, md
 
 st.set_page_config(page_title="Dialer Billing", page_icon=":material/receipt_long:", layout="wide")
 try:
@@ -31,7 +31,8 @@ PAGES = [
     ("Billing", "pages/calendar.py", "Cycle calendar", ":material/calendar_month:", "calendar", Permission.VIEW_CALENDAR),
     ("Billing", "pages/invoices.py", "Invoices", ":material/receipt_long:", "invoices", Permission.VIEW_INVOICES),
     ("Billing", "pages/contracts.py", "Contracts", ":material/handshake:", "contracts", Permission.VIEW_INVOICES),
-    ("Usage and collections", "pages/minute_bank.py", "Minute bank", ":material/hourglass_bottom:", "minute-bank", Permission.VIEW_MINUTE_BANK),
+    ("Usage and collections", "pages/minute_bank.py", "Minute bank", ":material/hourglass_bottom:", "minute-bank",
+     Permission.VIEW_MINUTE_BANK),
     ("Usage and collections", "pages/overdue.py", "Overdue", ":material/warning:", "overdue", Permission.VIEW_OVERDUE),
     ("Administration", "pages/import_data.py", "Import data", ":material/upload_file:", "import", Permission.IMPORT),
     ("Administration", "pages/audit_log.py", "Audit log", ":material/history:", "audit", Permission.VIEW_AUDIT),
@@ -64,7 +65,8 @@ st.session_state[VIEWER_KEY] = viewer
 page = st.navigation(navigation_pages(viewer))
 
 with st.sidebar:
-    st.markdown(f"**{md(viewer.name, limit=80)}**  \n{viewer.role.label}" + (f" · {len(viewer.agencies)} agencies" if viewer.agencies is not None else ""))
+    scope = f" · {counted(len(viewer.agencies), 'agency')}" if viewer.agencies is not None else ""
+    st.markdown(f"**{md(viewer.name, limit=80)}**  \n{viewer.role.label}{scope}")
     if st.button("Sign out", icon=":material/logout:", key="sign_out"):
         sign_out()
         st.rerun()

@@ -78,7 +78,8 @@ def sqlite_dataset(size: str, *, log=print) -> tuple[str, DatasetFacts]:  # type
         log(f"generating the {size} dataset into {path.name} (one time)…")
         started = time.perf_counter()
         seed_demo(options, sessions=sessions_for(get_engine(f"sqlite:///{partial}")),
-                  progress=lambda message, fraction: log(f"  [{fraction:5.0%}] {message}") if size == "large" and message.startswith(("users", "issuing", "payments", "done")) else None)
+                  progress=lambda message, fraction: log(f"  [{fraction:5.0%}] {message}")
+                  if size == "large" and message.startswith(("users", "issuing", "payments", "done")) else None)
         dispose_engines()
         stamp.write_text(f"{time.perf_counter() - started:.1f}")
         shutil.move(partial, path)

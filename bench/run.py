@@ -31,12 +31,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("BILLING_TODAY", "2026-11-25")
 os.environ["BILLING_AUTO_SEED"] = "0"
 
-from sqlalchemy import text  # noqa: E402
+from dataset import TODAY, DatasetFacts, postgres_dataset, sqlite_dataset
+from sqlalchemy import text
 
-from billing import Cycle  # noqa: E402
-from dataset import TODAY, DatasetFacts, postgres_dataset, sqlite_dataset  # noqa: E402
-from db.engine import dispose_engines, get_engine  # noqa: E402
-from services.access import SYSTEM  # noqa: E402
+from billing import Cycle
+from db.engine import dispose_engines, get_engine
+from services.access import SYSTEM
 
 CYCLE = Cycle.parse("2026-11")
 PAGES = ["pages/overview.py", "pages/calendar.py", "pages/invoices.py", "pages/contracts.py", "pages/minute_bank.py",
@@ -123,7 +123,8 @@ def run_items(name: str, url: str, facts: DatasetFacts, runs: int, quick: bool, 
     view = invoices.invoice_view(SYSTEM, agency, cycle, TODAY)
     out.append(line("4a. one invoice PDF", measure(lambda: invoices.invoice_pdf(view), max(runs, 5)), 0.100))
     archive_runs = 1 if not quick else runs
-    out.append(line(f"4b. PDF archive of all {facts.agencies} agencies", measure(lambda: invoices.cycle_archive(SYSTEM, cycle), archive_runs),
+    out.append(line(f"4b. PDF archive of all {facts.agencies} agencies",
+                    measure(lambda: invoices.cycle_archive(SYSTEM, cycle), archive_runs),
                     40.0))
     out.append(import_line(name, url, import_rows))
     for page in PAGES:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .calendar import Period
-from .facts import SignalPlan, SignalMode
+from .facts import SignalMode, SignalPlan
 from .minute_bank import Replenishment
 from .money import format_count as n
 from .money import format_usd as usd

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
 from . import explain, usage
-from .calendar import CycleCalendar
+from .calendar import Cycle, CycleCalendar
 from .facts import InvoiceFacts, PeriodUsage, SignalMode
 from .minute_bank import Replenishment, replenish
 from .money import ZERO, exact, round_cents
@@ -27,7 +28,8 @@ class LineCode(StrEnum):
     AI_TRANSCRIPTION = "AI_TRANSCRIPTION"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """The line's name on an invoice ("User fees"); ``title`` is str's own method."""
         return _TITLES[self]
 
 
@@ -55,7 +57,7 @@ class InvoiceLine:
 
     @property
     def title(self) -> str:
-        return self.code.title if self.user is None else f"{self.code.title}: {self.user}"
+        return self.code.label if self.user is None else f"{self.code.label}: {self.user}"
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,12 @@ class Invoice:
     total: Decimal
 
     @property
-    def cycle(self):
+    def cycle(self) -> Cycle:
         return self.calendar.cycle
 
 
-def _line(code: LineCode, quantity: int, unit: Decimal, amount: Decimal | Fraction, why, user: str | None = None) -> InvoiceLine:
+def _line(code: LineCode, quantity: int, unit: Decimal, amount: Decimal | Fraction, why: Callable[[Decimal], str],
+          user: str | None = None) -> InvoiceLine:
     rounded = round_cents(amount)
     return InvoiceLine(code, quantity, unit, rounded, why(rounded), user)
 
@@ -110,8 +113,8 @@ def price_invoice(facts: InvoiceFacts) -> Invoice:
     for p in walk.prorated:
         lines.append(_line(LineCode.PRORATED_USER_FEE, p.days, contract.user_fee,
                            Fraction(contract.user_fee) * p.days / closed.days,
-                           lambda a, p=p: explain.prorated_user_fee(p, walk.seats_paid_in_advance, closed.days,
-                                                                   contract.user_fee, a),
+                           lambda a: explain.prorated_user_fee(p, walk.seats_paid_in_advance, closed.days,  # noqa: B023
+                                                               contract.user_fee, a),  # _line calls it at once
                            user=p.user_id))
 
     # ONBOARDING_MINUTES: the initial bank, credited on the onboarding date.

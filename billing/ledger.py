@@ -10,11 +10,11 @@ oldest first, and what remains becomes credit.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Iterable
 
 from .calendar import RESTRICTION_AFTER_DAYS, restriction_date_for
 from .facts import DEFAULT_WARNING_DAYS
@@ -197,7 +197,8 @@ def statuses(
         if isinstance(event, LedgerInvoice):
             accounts[event.agency_id].add_invoice(event)
         else:
-            accounts[event.agency_id].pay(event)  # type: ignore[union-attr]
+            assert isinstance(event, Payment)
+            accounts[event.agency_id].pay(event)
 
     result = []
     for agency_id in agencies:

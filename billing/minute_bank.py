@@ -10,10 +10,10 @@ becomes 35,471 and never 35,470 through a float that came out a hair low.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable
 
 from .calendar import Cycle
 from .facts import MinuteBankCarry, PeriodUsage

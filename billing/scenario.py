@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from .calendar import Cycle, CycleCalendar, Period, parse_date, restriction_date_for
@@ -22,20 +23,20 @@ from .facts import (
     DEFAULT_ONBOARDING_MINUTES_PER_USER,
     DEFAULT_WARNING_DAYS,
     AccessSpan,
+    AppointmentStatus,
     CallTotals,
     Contract,
     InvoiceFacts,
     MinuteBankCarry,
     PeriodUsage,
-    AppointmentStatus,
     SignalMode,
     SignalPlan,
     User,
 )
 from .invoice import Invoice
-from .usage import billable_minutes
 from .ledger import AgencyStatus, LedgerInvoice, Payment
 from .money import parse_decimal, plain, round_cents
+from .usage import billable_minutes
 
 APPOINTMENT_STATUSES = tuple(str(status) for status in AppointmentStatus)
 _MISSING = object()
@@ -196,7 +197,7 @@ def _spans(node: _Node) -> tuple[AccessSpan, ...]:
             raise ScenarioError(f"{item.path}.to", "must be after from")
         spans.append((AccessSpan(start, end), item))
     ordered = sorted(spans, key=lambda pair: pair[0].start)
-    for (earlier, _), (later, later_node) in zip(ordered, ordered[1:]):
+    for (earlier, _), (later, later_node) in pairwise(ordered):
         if earlier.end is None or later.start < earlier.end:
             raise later_node.fail("overlaps another access span of the same user")
     return tuple(span for span, _ in spans)

@@ -8,10 +8,10 @@ for (BILLING_RULES.md section 3, PRORATED_USER_FEE, *seat reuse* policy).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Iterable
 
 from .calendar import Period
 from .facts import User

@@ -44,7 +44,7 @@ class SnapshotLine:
     @property
     def title(self) -> str:
         """``Prorated user fee: u14``: how the dashboard and the PDF name a line."""
-        title = LineCode(self.code).title
+        title = LineCode(self.code).label
         return title if self.user is None else f"{title}: {self.user}"
 
 

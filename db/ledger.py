@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 import settings
-
 from billing import AgencyStatus, Cycle, LedgerInvoice, statuses
 from billing import Payment as LedgerPayment
 from billing.calendar import RESTRICTION_AFTER_DAYS
@@ -28,6 +27,7 @@ from billing.money import format_usd
 from . import audit
 from .errors import FieldError, NotFound
 from .models import Adjustment, Agency, Invoice, Payment
+
 
 @dataclass(frozen=True)
 class StoredPayment:
@@ -235,7 +235,8 @@ def load_ledger(
         entries.append((paid_on, recorded_at, LedgerPayment(agency_id, paid_on, amount, invoice_number, reference)))
     for a in session.scalars(select(Adjustment).where(only(Adjustment.agency_id))):
         if a.kind == AdjustmentKind.CREDIT:
-            entries.append((a.on_date, a.recorded_at, LedgerPayment(a.agency_id, a.on_date, a.amount, a.invoice_number, adjustment_number(a))))
+            credit = LedgerPayment(a.agency_id, a.on_date, a.amount, a.invoice_number, adjustment_number(a))
+            entries.append((a.on_date, a.recorded_at, credit))
         else:
             ledger_invoices.append(LedgerInvoice(adjustment_number(a), a.agency_id, a.on_date, debit_due_date(a, due), a.amount))
     entries.sort(key=lambda e: (e[0], e[1]))

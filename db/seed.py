@@ -296,7 +296,8 @@ def _write_numbers_and_appointments(session: Session, agencies: list[_Agency], r
             end = None
             if rng.random() < 0.15 and (today - start).days > 30:
                 end = start + timedelta(days=rng.randint(30, (today - start).days))
-            number_rows.append({"agency_id": agency.row.id, "number": f"+1{area}{(index * 7919 + n // 10000) % 900 + 100:03d}{n % 10000:04d}",
+            exchange = (index * 7919 + n // 10000) % 900 + 100
+            number_rows.append({"agency_id": agency.row.id, "number": f"+1{area}{exchange:03d}{n % 10000:04d}",
                                 "active_from": start, "active_to": end})
         if not agency.books_appointments:
             continue

@@ -58,7 +58,7 @@ def to_exact_decimal(value: Any, places: int) -> Decimal:
 
     Floats are refused outright: ``0.1`` as a float is not one tenth.
     """
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, float | bool):
         raise ValueError(f"money must be a Decimal or a decimal string, not {type(value).__name__} {value!r}")
     try:
         exact = value if isinstance(value, Decimal) else Decimal(str(value).strip())
@@ -74,9 +74,9 @@ def to_exact_decimal(value: Any, places: int) -> Decimal:
     return exact
 
 
-def Money() -> ExactDecimal:  # noqa: N802 - reads like a type in column declarations
+def Money() -> ExactDecimal:
     return ExactDecimal(MONEY_PLACES)
 
 
-def Rate() -> ExactDecimal:  # noqa: N802
+def Rate() -> ExactDecimal:
     return ExactDecimal(RATE_PLACES)

@@ -34,7 +34,8 @@ with left:
         hide_index=True, width="stretch", key="key_dates",
     )
 with right:
-    st.download_button("Download key dates (.ics)", data=ics_calendar([c.cycle for c in calendars] + [cycle.plus(2), cycle.plus(3)], stamp=today),
+    ics = ics_calendar([*(c.cycle for c in calendars), cycle.plus(2), cycle.plus(3)], stamp=today)
+    st.download_button("Download key dates (.ics)", data=ics,
                        file_name="dialer-billing-cycles.ics", mime="text/calendar", icon=":material/event:", key="ics")
     st.caption("Import into Outlook or Google Calendar: reminders, cutoffs, invoice, due and restriction dates "
                "of the next four cycles.")

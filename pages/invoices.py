@@ -92,10 +92,11 @@ if view is not None:
     shown = tuple(line for line in lines if not (group_prorated and line.code == "PRORATED_USER_FEE"))
     st.html(lines_table_html(shown, usd(preview.total)))
     if group_prorated:
-        with st.expander(f"Prorated user fees: {len(prorated)} users, {usd(sum(l.amount for l in prorated))} (included in the total)"):
+        prorated_total = usd(sum(line.amount for line in prorated))
+        with st.expander(f"Prorated user fees: {counted(len(prorated), 'user')}, {md(prorated_total)} (included in the total)"):
             st.dataframe(
-                pd.DataFrame({"User": [l.user for l in prorated], "Days": [l.quantity for l in prorated],
-                              "Amount": [usd(l.amount) for l in prorated], "Why": [l.description for l in prorated]}),
+                pd.DataFrame({"User": [line.user for line in prorated], "Days": [line.quantity for line in prorated],
+                              "Amount": [usd(line.amount) for line in prorated], "Why": [line.description for line in prorated]}),
                 hide_index=True, width="stretch",
             )
     file_name, pdf = cache.invoice_pdf(viewer, agency_id, cycle_text, today)
@@ -224,7 +225,8 @@ else:
     with actions[0]:
         if st.button(f"Build the PDF archive of cycle {cycle}", icon=":material/folder_zip:", key="build_archive"):
             bar = st.progress(0.0, text="Rendering PDFs…")
-            name, archive = cycle_archive(viewer, cycle, progress=lambda done, total: bar.progress(done / total, text=f"Rendered {done} of {total} PDFs"))
+            name, archive = cycle_archive(
+                viewer, cycle, progress=lambda done, total: bar.progress(done / total, text=f"Rendered {done} of {total} PDFs"))
             bar.empty()
             st.session_state["archive"] = (cycle_text, name, archive)
         ready = st.session_state.get("archive")

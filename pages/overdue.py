@@ -50,7 +50,8 @@ else:
         column_config={
             "Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=(.+)$"),
             "Pay to avoid or lift": st.column_config.NumberColumn(format="dollar",
-                                                                 help="Restricted: the invoices 15+ days overdue. Otherwise: everything past due."),
+                                                                 help="Restricted: the invoices 15+ days overdue. "
+                                                                      "Otherwise: everything past due."),
             "Balance": st.column_config.NumberColumn(format="dollar"),
         },
     )
@@ -82,7 +83,8 @@ with st.form("payment_form", clear_on_submit=False):
     amount = amount_col.text_input("Amount (USD)", placeholder="1234.56", key="pay_amount")
     paid_on = date_col.date_input("Received on", value=today, max_value=today, key="pay_date", format="YYYY-MM-DD")
     invoice_col, reference_col = st.columns(2)
-    invoice = invoice_col.selectbox("Apply to invoice", ["Oldest open first"] + open_invoice_numbers(viewer, agency_id, today), key="pay_invoice")
+    open_numbers = open_invoice_numbers(viewer, agency_id, today)
+    invoice = invoice_col.selectbox("Apply to invoice", ["Oldest open first", *open_numbers], key="pay_invoice")
     reference = reference_col.text_input("Reference", placeholder="ACH or check number", key="pay_reference",
                                          help="A payment submitted twice with the same reference is recorded once")
     submitted = st.form_submit_button("Record payment", type="primary")

@@ -246,7 +246,8 @@ def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
     # content spans exactly MARGIN..page-MARGIN, like the banner and footer.
     template = SimpleDocTemplate(
         buffer, pagesize=LETTER, leftMargin=MARGIN - FRAME_PADDING, rightMargin=MARGIN - FRAME_PADDING,
-        topMargin=0.6 * inch - FRAME_PADDING, bottomMargin=0.75 * inch - FRAME_PADDING, title=f"{number} · {doc.agency.name}", author=settings.current().issuer_name,
+        topMargin=0.6 * inch - FRAME_PADDING, bottomMargin=0.75 * inch - FRAME_PADDING, title=f"{number} · {doc.agency.name}",
+        author=settings.current().issuer_name,
         subject=f"Invoice, cycle {doc.cycle}", creator=PRODUCER, producer=PRODUCER, keywords="",
         invariant=1,
     )

@@ -57,5 +57,13 @@ need "chromium browser" chromium has_chromium
 need "DejaVu fonts" fonts-dejavu-core has_dejavu
 need "PostgreSQL server binaries" postgresql has_postgres
 
+if [ "$#" -eq 0 ] || [ "${CI:-}" = "true" ]; then
+    # The whole run also checks lint and types; any finding fails it.
+    echo "test: ruff check ."
+    .venv/bin/python -m ruff check .
+    echo "test: mypy billing services"
+    .venv/bin/python -m mypy billing services
+fi
+
 echo "test: running pytest ${*:-(defaults from pytest.ini)}"
 exec .venv/bin/python -m pytest "$@"

@@ -100,21 +100,24 @@ def add_contract_version(
         mode = SignalMode(signal_mode)
     except ValueError:
         raise FieldError("EH Signal", f"must be one of {', '.join(m.value for m in SignalMode)}, not {signal_mode!r}") from None
-    terms = {
-        "user_fee": _rate(user_fee, "User fee"),
-        "minimum_users": _count(minimum_users, "Minimum users", minimum=0),
-        "minute_rate": _rate(minute_rate, "Minute rate"),
-        "licensing_fee": _rate(licensing_fee, "Licensing fee"),
-        "minute_block": _count(minute_block, "Minute block", minimum=1),
-        "replenish_buffer_pct": _rate(replenish_buffer_pct, "Replenishment buffer %"),
-        "onboarding_minutes_per_user": _count(onboarding_minutes_per_user, "Onboarding minutes per user", minimum=0),
-        "signal_mode": str(mode),
-        "signal_rate": _rate(signal_rate, "Signal rate or flat amount") if mode is not SignalMode.NONE else None,
-        "number_cleaning_rate": _rate(number_cleaning_rate, "Number cleaning", required=False),
-        "appointment_fee": _rate(appointment_fee, "Appointment fee", required=False),
-        "transcription_rate": _rate(transcription_rate, "Transcription rate", required=False),
-    }
+    def required(value: object, label: str) -> Decimal:
+        rate = _rate(value, label)
+        assert rate is not None  # required: _rate refused an empty value
+        return rate
+
+    user_fee_rate, minute = required(user_fee, "User fee"), required(minute_rate, "Minute rate")
+    licensing, buffer = required(licensing_fee, "Licensing fee"), required(replenish_buffer_pct, "Replenishment buffer %")
+    minimum, block = _count(minimum_users, "Minimum users", minimum=0), _count(minute_block, "Minute block", minimum=1)
+    onboarding = _count(onboarding_minutes_per_user, "Onboarding minutes per user", minimum=0)
+    signal = required(signal_rate, "Signal rate or flat amount") if mode is not SignalMode.NONE else None
+    cleaning = _rate(number_cleaning_rate, "Number cleaning", required=False)
+    appointment = _rate(appointment_fee, "Appointment fee", required=False)
+    transcription = _rate(transcription_rate, "Transcription rate", required=False)
     with sessions() as session:
-        row = contracts.add_contract_version(session, agency_id=agency_id.strip(), effective_from=effective_from,
-                                             actor=viewer.email, **terms)
+        row = contracts.add_contract_version(
+            session, agency_id=agency_id.strip(), effective_from=effective_from, user_fee=user_fee_rate,
+            minimum_users=minimum, minute_rate=minute, licensing_fee=licensing, minute_block=block,
+            replenish_buffer_pct=buffer, onboarding_minutes_per_user=onboarding, signal_mode=str(mode), signal_rate=signal,
+            number_cleaning_rate=cleaning, appointment_fee=appointment, transcription_rate=transcription, actor=viewer.email,
+        )
         return _version(row)

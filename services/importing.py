@@ -6,9 +6,9 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from .access import Permission, Viewer
-
 from db.imports.command import ImportKind
+
+from .access import Permission, Viewer
 
 IMPORT_KINDS = tuple(str(kind) for kind in ImportKind)
 
@@ -21,5 +21,5 @@ def import_upload(
     from db.imports.command import import_file
 
     stream = io.BytesIO(data)
-    stream.name = file_name  # type: ignore[attr-defined]
+    stream.name = file_name
     return import_file(kind, stream, timezone=timezone, actor=viewer.email, progress=progress)

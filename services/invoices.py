@@ -96,7 +96,7 @@ def _by_code(preview: CyclePreview | None) -> dict[str, Decimal]:
 def line_changes(current: CyclePreview, previous: CyclePreview | None) -> tuple[LineChange, ...]:
     now, before = _by_code(current), _by_code(previous)
     return tuple(
-        LineChange(code.value, code.title, before.get(code.value, ZERO), now.get(code.value, ZERO))
+        LineChange(code.value, code.label, before.get(code.value, ZERO), now.get(code.value, ZERO))
         for code in LineCode
         if code.value in now or code.value in before
     )

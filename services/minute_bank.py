@@ -152,10 +152,11 @@ def bank_detail(viewer: Viewer, agency_id: str, today: date, *, sessions: Sessio
         previews = previews_in(session, cycle, [agency_id]).previews
         if agency_id not in previews:
             raise NotFound(f"{agency.name} has no minute bank yet: onboarded {agency.onboarded_on.isoformat()}")
-        start, end = _burn_window(today)
+        start, _end = _burn_window(today)
         daily = daily_minutes(session=session, agency_id=agency_id, start=min(start, period.start), end=period.end)
     preview = previews[agency_id]
-    burn = (Decimal(sum(daily.get(start + timedelta(days=i), 0) for i in range(BURN_WINDOW_DAYS))) / BURN_WINDOW_DAYS).quantize(Decimal("0.1"))
+    window_minutes = sum(daily.get(start + timedelta(days=i), 0) for i in range(BURN_WINDOW_DAYS))
+    burn = (Decimal(window_minutes) / BURN_WINDOW_DAYS).quantize(Decimal("0.1"))
     used = sum(minutes for day, minutes in daily.items() if day >= period.start)
     runway = _runway(preview, used, burn, today)
 

@@ -10,12 +10,12 @@ from datetime import date
 from decimal import Decimal
 
 from billing import AgencyStatus, Status
-from db import facts as stored
-from db.engine import session_scope
 from db.ledger import agency_statuses
+from db.queries.agencies import agency_records
 
 from .access import Permission, Viewer
 from .exports import text_cell
+from .unit_of_work import SessionFactory, default_sessions
 
 ZERO = Decimal("0.00")
 
@@ -67,20 +67,22 @@ def _bucket_of(days: int) -> str:
     raise AssertionError(days)
 
 
-def overdue_view(viewer: Viewer, as_of: date) -> OverdueView:
+def overdue_view(viewer: Viewer, as_of: date, *, sessions: SessionFactory = default_sessions) -> OverdueView:
     viewer.require(Permission.VIEW_OVERDUE)
     agency_ids = viewer.scope
-    with session_scope() as session:
-        agencies = {a.id: a for a in stored.agencies(session, agency_ids)}
+    with sessions() as session:
+        agencies = {a.id: a for a in agency_records(session=session, agency_ids=agency_ids)}
         statuses = tuple(agency_statuses(session, as_of, agency_ids))
-    sums = {label: [0, set(), ZERO] for label, _, _ in AGING_BUCKETS}
+    counts = dict.fromkeys((label for label, _, _ in AGING_BUCKETS), 0)
+    who: dict[str, set[str]] = {label: set() for label, _, _ in AGING_BUCKETS}
+    totals = dict.fromkeys(counts, ZERO)
     for status in statuses:
         for item in status.open_invoices:
-            bucket = sums[_bucket_of(item.days_overdue)]
-            bucket[0] += 1
-            bucket[1].add(status.agency_id)
-            bucket[2] += item.balance
-    buckets = tuple(AgingBucket(label, n, len(who), total) for label, (n, who, total) in sums.items())
+            label = _bucket_of(item.days_overdue)
+            counts[label] += 1
+            who[label].add(status.agency_id)
+            totals[label] += item.balance
+    buckets = tuple(AgingBucket(label, counts[label], len(who[label]), totals[label]) for label in counts)
 
     severity = {Status.RESTRICTED: 0, Status.AT_RISK: 1, Status.OVERDUE: 2}
     rows = []
@@ -127,10 +129,11 @@ def invoice_cycle(number: str) -> str:
     return number.removeprefix("INV-")[:7]
 
 
-def open_invoice_numbers(viewer: Viewer, agency_id: str, as_of: date) -> list[str]:
+def open_invoice_numbers(viewer: Viewer, agency_id: str, as_of: date, *,
+                         sessions: SessionFactory = default_sessions) -> list[str]:
     viewer.require(Permission.VIEW_OVERDUE)
     viewer.require_agency(agency_id)
-    with session_scope() as session:
+    with sessions() as session:
         found = agency_statuses(session, as_of, [agency_id])
     return [o.invoice.number for o in found[0].open_invoices if not o.invoice.number.startswith("ADJ-")] if found else []
 

@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from pg import PostgresUnavailable, ThrowawayPostgres, create_database, drop_database
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -96,7 +95,7 @@ def postgres_url() -> Iterator[str]:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             engine.dispose()
-        except Exception as exc:  # noqa: BLE001 - any failure means "unavailable"
+        except Exception as exc:
             _unavailable(f"TEST_POSTGRES_URL={existing!r}: {exc}")
         _server_info["source"] = "TEST_POSTGRES_URL"
         yield existing
@@ -111,7 +110,7 @@ def postgres_url() -> Iterator[str]:
 
     # A CI timeout sends SIGTERM, which would kill Python without running
     # teardown and leave the server behind: turn it into a clean interrupt.
-    def _on_sigterm(signum, frame):  # noqa: ANN001
+    def _on_sigterm(signum, frame):
         raise KeyboardInterrupt("SIGTERM")
 
     try:
@@ -170,7 +169,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return None
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if _server_info.get("source") == "throwaway":
         terminalreporter.write_line(
             f"throwaway PostgreSQL started in {_server_info['seconds']:.2f}s"

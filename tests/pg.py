@@ -19,6 +19,7 @@ given a SQLAlchemy URL (used for the per-test databases).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -214,7 +215,7 @@ class ThrowawayPostgres:
         return "\n--- tail of server log ---\n" + "\n".join(text[-lines:])
 
     # -- lifecycle -------------------------------------------------------------
-    def start(self) -> "ThrowawayPostgres":
+    def start(self) -> ThrowawayPostgres:
         if self._running:
             return self
         began = time.monotonic()
@@ -271,11 +272,9 @@ class ThrowawayPostgres:
     def _pg_ctl_stop(self) -> None:
         if self.base_dir is None or not (self.data_dir / "postmaster.pid").exists():
             return
-        try:
+        with contextlib.suppress(PostgresUnavailable):
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop",
                       timeout=60)
-        except PostgresUnavailable:
-            pass
 
     def stop(self) -> None:
         """Stop the server (immediately, no checkpoint) and delete its files."""
@@ -287,7 +286,7 @@ class ThrowawayPostgres:
         self.base_dir = None
         atexit.unregister(self.stop)
 
-    def __enter__(self) -> "ThrowawayPostgres":
+    def __enter__(self) -> ThrowawayPostgres:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -65,5 +65,6 @@ def month_grid_html(year: int, month: int, calendars: list[CycleCalendar], today
             cells.append(f'<td class="{" ".join(classes)}" title="{day:%A %Y-%m-%d}"><span class="bc-day">{day.day}</span>{tags}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     header = "".join(f"<th>{name}</th>" for name in ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"))
-    caption = date(year, month, 1).strftime("%B %Y") + ' <span style="font-weight:400;font-size:.75rem;color:#607d8b">(blue: closed periods)</span>'
+    caption = (date(year, month, 1).strftime("%B %Y")
+               + ' <span style="font-weight:400;font-size:.75rem;color:#455a64">(blue: closed periods)</span>')
     return f'{_STYLE}<table class="bc-month"><caption>{caption}</caption><tr>{header}</tr>{"".join(rows)}</table>'

@@ -87,7 +87,8 @@ def bank_chart(detail: BankDetail) -> go.Figure:
     credits = [d for d in detail.days if d.credited]
     if credits:
         figure.add_trace(go.Scatter(name="Credited (replenishment, onboarding)", x=[d.day for d in credits],
-                                    y=[d.balance for d in credits], mode="markers", marker=dict(size=16, symbol="star", color="#2e7d32", line=dict(width=1, color="white")),
+                                    y=[d.balance for d in credits], mode="markers",
+                                    marker=dict(size=16, symbol="star", color="#2e7d32", line=dict(width=1, color="white")),
                                     customdata=[d.credited for d in credits],
                                     hovertemplate="%{x|%a %Y-%m-%d}: +%{customdata:,} min credited<extra></extra>"))
     if detail.projection:

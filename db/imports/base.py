@@ -75,7 +75,7 @@ class Warnings:
             )
         found += self.other
         if len(found) > WARNING_LIMIT:
-            found = found[:WARNING_LIMIT] + [f"… and {len(found) - WARNING_LIMIT:,} more warnings like these"]
+            found = [*found[:WARNING_LIMIT], f"… and {len(found) - WARNING_LIMIT:,} more warnings like these"]
         return found
 
 

@@ -5,7 +5,6 @@ the actions only finance may take."""
 from __future__ import annotations
 
 import re
-
 from datetime import UTC, date, datetime, timedelta
 
 import pytest

@@ -5,7 +5,6 @@ good input and refuses bad input."""
 from __future__ import annotations
 
 import re
-
 import time
 
 import pytest

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,10 +121,9 @@ def test_money_round_trips_exactly(engine, amount):
 
 @pytest.mark.parametrize("bad", [Decimal("1.005"), 0.1, "12.345"])
 def test_money_with_more_than_two_decimals_or_a_float_is_refused_and_nothing_is_written(engine, bad):
-    with pytest.raises((StatementError, ValueError)):
-        with session_scope(engine) as session:
-            _agency(session)
-            session.add(Payment(agency_id="A-9", paid_on=TODAY, amount=bad, recorded_by="t"))
+    with pytest.raises((StatementError, ValueError)), session_scope(engine) as session:
+        _agency(session)
+        session.add(Payment(agency_id="A-9", paid_on=TODAY, amount=bad, recorded_by="t"))
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(Payment)) == 0
         assert session.scalar(select(func.count()).select_from(Agency)) == 0
@@ -188,11 +187,11 @@ def test_an_issued_invoice_never_changes_when_facts_change(seeded):
     issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions_for(seeded))
     with session_scope(seeded) as session:
         before = invoice_preview_in(session, "A-1001", NOVEMBER).snapshot
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from db.calls import NewCall, add_calls
     with session_scope(seeded) as session:
-        add_calls(session, [NewCall("late-1", "A-1001", "1001-u001", datetime(2026, 11, 10, 15, tzinfo=timezone.utc),
+        add_calls(session, [NewCall("late-1", "A-1001", "1001-u001", datetime(2026, 11, 10, 15, tzinfo=UTC),
                                     date(2026, 11, 10), 36000, 0)])
     with session_scope(seeded) as session:
         assert invoice_preview_in(session, "A-1001", NOVEMBER).snapshot == before
@@ -201,16 +200,14 @@ def test_an_issued_invoice_never_changes_when_facts_change(seeded):
 @pytest.mark.parametrize("statement", ["UPDATE invoice SET total = '0.00'", "DELETE FROM invoice_line",
                                        "DELETE FROM invoice", "UPDATE audit_event SET actor = 'someone else'"])
 def test_the_database_refuses_to_change_issued_invoices_and_the_audit_log(seeded, statement):
-    with pytest.raises(SQLAlchemyError):
-        with seeded.begin() as connection:
-            connection.execute(text(statement))
+    with pytest.raises(SQLAlchemyError), seeded.begin() as connection:
+        connection.execute(text(statement))
 
 
 def test_one_invoice_per_agency_and_cycle_is_a_database_constraint(seeded):
-    with pytest.raises(IntegrityError):
-        with session_scope(seeded) as session:
-            original = session.scalars(select(Invoice).where(Invoice.cycle == "2026-10")).first()
-            session.add(Invoice(**{**original.model_dump(exclude={"id"}), "number": "INV-2026-10-9999"}))
+    with pytest.raises(IntegrityError), session_scope(seeded) as session:
+        original = session.scalars(select(Invoice).where(Invoice.cycle == "2026-10")).first()
+        session.add(Invoice(**{**original.model_dump(exclude={"id"}), "number": "INV-2026-10-9999"}))
 
 
 def test_two_processes_issuing_at_once_make_exactly_one_invoice_per_agency(seeded, seeded_url):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+import clock
 from services.access import AccessDenied
 from services.audit_log import audit_events
-from services.errors import BillingError
+from services.errors import BillingError, FieldError
 from services.issuing import issue_cycle, issue_cycle_now
 from services.previews import preview_cycle
 
@@ -42,12 +43,19 @@ def test_issuing_twice_issues_nothing_new(sessions):
 
 
 def test_an_agency_whose_previous_cycle_is_not_issued_is_skipped_with_a_reason(sessions):
-    result = issue_cycle(DECEMBER, actor="test", today=DECEMBER.cutoff + timedelta(days=1), sessions=sessions)
-    assert result.issued == [] and result.skipped
-    assert set(result.skipped.values()) == {"cycle 2026-11 is not issued yet; issue it first"}
-    issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions)
-    after = issue_cycle(DECEMBER, actor="test", today=DECEMBER.cutoff + timedelta(days=1), sessions=sessions)
+    december_issuing_day = DECEMBER.cutoff + timedelta(days=1)
+    with clock.frozen(datetime.combine(december_issuing_day, time(6, 0), tzinfo=UTC)):
+        result = issue_cycle(DECEMBER, actor="test", today=december_issuing_day, sessions=sessions)
+        assert result.issued == [] and result.skipped
+        assert set(result.skipped.values()) == {"cycle 2026-11 is not issued yet; issue it first"}
+        issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions)
+        after = issue_cycle(DECEMBER, actor="test", today=december_issuing_day, sessions=sessions)
     assert {agency for agency, _, _ in after.issued} == set(result.skipped) and not after.skipped
+
+
+def test_issuing_cannot_be_dated_after_today(sessions, pinned_today):
+    with pytest.raises(FieldError, match="is after today"):
+        issue_cycle(NOVEMBER, actor="test", today=pinned_today + timedelta(days=1), sessions=sessions)
 
 
 def test_every_issue_run_leaves_one_audit_entry(sessions, pinned_today):

@@ -38,7 +38,7 @@ def test_banks_running_dry_before_the_cutoff_come_first(sessions):
 def test_the_burn_rate_is_the_average_of_the_last_seven_complete_days(sessions):
     window = [TODAY - timedelta(days=i) for i in range(1, BURN_WINDOW_DAYS + 1)]
     with sessions() as session:
-        session.execute(delete(CallDay).where(CallDay.agency_id == "A-1001", CallDay.day.in_(window + [TODAY])))
+        session.execute(delete(CallDay).where(CallDay.agency_id == "A-1001", CallDay.day.in_([*window, TODAY])))
         for i, day in enumerate(window):
             session.add(CallDay(agency_id="A-1001", day=day, cycle=str(Cycle.containing(day)), calls=1, billable_minutes=100 * (i + 1)))
         session.add(CallDay(agency_id="A-1001", day=TODAY, cycle=str(RUNNING), calls=1, billable_minutes=99_999))  # not over yet

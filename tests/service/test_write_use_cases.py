@@ -17,8 +17,8 @@ from billing.ledger import AdjustmentKind
 from db.engine import dispose_engines, get_engine, session_scope
 from db.models import Adjustment, AgencyContract, AuditEvent, Invoice, Payment
 from services import accounts, adjustments, contracts, payments
-from services.demo import SeedOptions, seed_demo
 from services.access import AccessDenied, Role, Viewer
+from services.demo import SeedOptions, seed_demo
 from services.errors import FieldError
 from services.unit_of_work import SessionFactory, sessions_for
 

@@ -125,7 +125,7 @@ def codes(document: dict[str, Any]) -> list[str]:
 
 def prorated(document: dict[str, Any]) -> list[tuple[str, int, str]]:
     """``(user, days, amount)`` of every PRORATED_USER_FEE line, in order."""
-    return [(l["user"], l["quantity"], l["amount"]) for l in lines(document, "PRORATED_USER_FEE")]
+    return [(line["user"], line["quantity"], line["amount"]) for line in lines(document, "PRORATED_USER_FEE")]
 
 
 # --- ledgers ---------------------------------------------------------------------

@@ -34,7 +34,7 @@ ORDER = ["USER_FEE", "LICENSING_FEE", "PRORATED_USER_FEE", "ONBOARDING_MINUTES",
 def test_lines_appear_in_the_order_of_the_rules():
     doc = invoice(contract=EVERY_SERVICE_ON, onboarded_on="2026-11-02", users=steady(2, "2026-11-02"),
                   numbers=NUMBERS, appointments=APPOINTMENTS, calls=CALLS)
-    assert codes(doc) == ORDER[:3] + ["PRORATED_USER_FEE"] + ORDER[3:]
+    assert codes(doc) == [*ORDER[:3], "PRORATED_USER_FEE", *ORDER[3:]]
 
 
 def test_with_every_optional_service_off_only_user_fee_and_pre_billed_minutes_remain():
@@ -45,7 +45,7 @@ def test_with_every_optional_service_off_only_user_fee_and_pre_billed_minutes_re
 def test_user_fee_and_pre_billed_minutes_appear_even_with_quantity_zero():
     doc = invoice(contract=EVERY_SERVICE_ON, users=[])
     assert codes(doc) == ["USER_FEE", "PRE_BILLED_MINUTES"]  # per-user signal of 0 users is left out too
-    assert [(l["quantity"], l["amount"]) for l in doc["lines"]] == [(0, "0.00"), (0, "0.00")]
+    assert [(line["quantity"], line["amount"]) for line in doc["lines"]] == [(0, "0.00"), (0, "0.00")]
     assert doc["total"] == "0.00"
 
 
@@ -178,7 +178,7 @@ def test_switching_one_service_off_removes_only_its_line(service):
     assert codes(on) == ["USER_FEE", "PRE_BILLED_MINUTES", "EH_SIGNAL", "NUMBER_CLEANING", "APPOINTMENTS",
                          "AI_TRANSCRIPTION"]
     assert codes(off) == [code for code in codes(on) if code != removed]
-    assert [l for l in off["lines"]] == [l for l in on["lines"] if l["code"] != removed]
+    assert [line for line in off["lines"]] == [line for line in on["lines"] if line["code"] != removed]
     assert Decimal(on["total"]) - Decimal(off["total"]) == Decimal(line(on, removed)["amount"])
 
 
@@ -215,10 +215,10 @@ def test_unit_price_is_the_contract_rate_as_given():
 def test_only_prorated_lines_name_a_user():
     doc = invoice(contract=EVERY_SERVICE_ON, onboarded_on="2026-11-02", users=steady(2, "2026-11-02"),
                   numbers=NUMBERS, appointments=APPOINTMENTS, calls=CALLS)
-    for l in doc["lines"]:
-        assert ("user" in l) == (l["code"] == "PRORATED_USER_FEE")
-        assert set(l) - {"user"} == {"code", "quantity", "unit_price", "amount", "description"}
-        assert isinstance(l["quantity"], int) and l["description"]
+    for entry in doc["lines"]:
+        assert ("user" in entry) == (entry["code"] == "PRORATED_USER_FEE")
+        assert set(entry) - {"user"} == {"code", "quantity", "unit_price", "amount", "description"}
+        assert isinstance(entry["quantity"], int) and entry["description"]
 
 
 # --- money -------------------------------------------------------------------------------------
@@ -227,15 +227,15 @@ def test_the_total_is_the_sum_of_the_rounded_lines():
     doc = invoice(contract=EVERY_SERVICE_ON, seats_paid_in_advance=1,
                   users=[*steady(1), *steady(2, "2026-11-10", prefix="n")], numbers=NUMBERS, appointments=APPOINTMENTS,
                   calls=CALLS)
-    assert Decimal(doc["total"]) == sum(Decimal(l["amount"]) for l in doc["lines"])
-    assert all(len(l["amount"].split(".")[1]) == 2 for l in doc["lines"])
+    assert Decimal(doc["total"]) == sum(Decimal(line["amount"]) for line in doc["lines"])
+    assert all(len(line["amount"].split(".")[1]) == 2 for line in doc["lines"])
 
 
 def test_the_total_adds_rounded_lines_not_unrounded_amounts():
     # 150 x 28 / 31 = 135.4838...: each line rounds to 135.48. Three of them add up to 406.44,
     # while rounding their exact sum (406.4516...) would give 406.45.
     doc = invoice(seats_paid_in_advance=0, users=[user(f"n{i}", ("2026-10-27", None)) for i in range(3)])
-    assert [l["amount"] for l in lines(doc, "PRORATED_USER_FEE")] == ["135.48"] * 3
+    assert [line["amount"] for line in lines(doc, "PRORATED_USER_FEE")] == ["135.48"] * 3
     assert doc["total"] == "1006.44"  # 3 x 150.00 USER_FEE + 3 x 50.00 licensing + 406.44 + 0.00 minutes
 
 

@@ -166,7 +166,7 @@ def test_the_warning_window_decides_when_overdue_becomes_at_risk(warning_days, d
 def test_restriction_lasts_until_that_invoice_is_paid_in_full():
     partial = [payment("2026-12-20", "999.99")]
     assert _one([NOV], partial, "2026-12-20").status is Status.RESTRICTED
-    paid = partial + [payment("2026-12-21", "0.01")]
+    paid = [*partial, payment("2026-12-21", "0.01")]
     assert _one([NOV], paid, "2026-12-21").status is Status.PAID_UP
 
 
