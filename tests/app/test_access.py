@@ -365,3 +365,24 @@ def test_with_oidc_a_signed_out_person_gets_a_sign_in_button(bare_app, navigatio
     assert "sign_in_password" not in _keys(at, "text_input")
     assert not at.metric and not at.dataframe and "viewer" not in at.session_state
     assert not _visible(navigation_log)
+
+
+# -- sessions end when the account changes ---------------------------------------------------------
+@pytest.mark.parametrize("change", ["role", "password", "agencies"])
+def test_an_open_session_ends_when_its_accounts_role_password_or_agencies_change(signed_in_app, change):
+    from services import accounts as account_service
+    from services.access import SYSTEM
+
+    at = signed_in_app("account_manager")
+    email = at.session_state["viewer"].email
+    if change == "role":
+        account_service.set_role(SYSTEM, email=email, role="ops")
+    elif change == "password":
+        account_service.set_password(SYSTEM, email=email, password="a-brand-new-password")
+    else:
+        account_service.assign_agencies(SYSTEM, email=email, agency_ids=[OTHER_AGENCY])
+    at.switch_page("pages/overview.py").run()
+    assert "viewer" not in at.session_state
+    assert _on_sign_in_screen(at)
+    assert any("Your account changed" in i.value for i in at.info)
+    assert not at.metric and not at.dataframe
