@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 echo "run: preparing Python environment"
-scripts/setup.sh
+scripts/setup.sh --app  # requirements.lock only; a venv set up for the tests has it too
 
 echo "run: starting Streamlit"
 exec .venv/bin/python -m streamlit run app.py --server.headless true "$@"

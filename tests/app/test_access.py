@@ -54,7 +54,8 @@ def _texts(at) -> list[str]:
     parts = [el.value for kind in ("title", "subheader", "markdown", "caption", "info", "success", "warning", "error")
              for el in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [" ".join(df.value.astype(str).to_numpy().ravel()) for df in at.dataframe]
+    # str() of every cell: pandas 3's astype(str) keeps missing cells as NaN, not "nan".
+    parts += [" ".join(map(str, df.value.to_numpy().ravel())) for df in at.dataframe]
     parts += [" ".join(map(str, box.options)) for box in at.selectbox]
     return [p.replace("\\", "") for p in parts]
 
