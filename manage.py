@@ -73,10 +73,13 @@ def cmd_seed(args: argparse.Namespace) -> None:
 
     from services.clock import billing_today
     from services.demo import SeedOptions, seed_demo
-    from services.setup import reset_database
+    from services.setup import database_is_empty, reset_database
 
     if args.reset:
         reset_database()
+    elif args.if_empty and not database_is_empty():
+        _print_json({"seeded": False, "reason": "the database already holds agencies or accounts"})
+        return
     options = SeedOptions(agencies=args.agencies, months=args.months, seed=args.seed, today=args.today or billing_today())
     summary = seed_demo(options, progress=None if args.quiet else _stderr_progress)
     _print_json({"today": options.today.isoformat(), **asdict(summary)})
@@ -251,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=2026)
     seed.add_argument("--today", type=_date, help="YYYY-MM-DD (default: today in the billing zone)")
     seed.add_argument("--reset", action="store_true", help="drop every table first (destroys data!)")
+    seed.add_argument("--if-empty", action="store_true", dest="if_empty",
+                      help="seed only a database with no agencies and no accounts; otherwise do nothing")
     seed.add_argument("--quiet", action="store_true")
 
     for name, text in (("scenario", "print the scenario JSON of an agency's cycle"),
