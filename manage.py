@@ -124,7 +124,8 @@ def cmd_pay(args: argparse.Namespace) -> None:
     from services.payments import record_payment
 
     payment = record_payment(_operator(args), agency_id=args.agency, amount=args.amount, paid_on=args.date,
-                             invoice_number=args.invoice, reference=args.reference)
+                             invoice_number=args.invoice, reference=args.reference,
+                             confirm_duplicate=args.confirm_duplicate)
     _print_json({"recorded": payment.created, "id": payment.id, "agency_id": payment.agency_id,
                  "amount": str(payment.amount), "date": payment.paid_on.isoformat(),
                  "invoice": payment.invoice_number, "reference": payment.reference})
@@ -276,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--date", required=True, type=_date)
     pay.add_argument("--invoice")
     pay.add_argument("--reference")
+    pay.add_argument("--confirm-duplicate", action="store_true", dest="confirm_duplicate",
+                     help="record it although the same amount without a reference was recorded within a week")
     pay.add_argument("--actor", default="manage.py")
 
     reverse = sub.add_parser("reverse", help="reverse a wrong adjustment with its counter-entry (audited)")

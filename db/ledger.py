@@ -96,6 +96,19 @@ def payment_by_reference(*, session: Session, reference: str) -> StoredPayment |
     return _stored_payment(row) if row is not None else None
 
 
+def similar_payment(*, session: Session, agency_id: str, amount: Decimal, paid_on: date, within_days: int
+                    ) -> StoredPayment | None:
+    """A payment of the same agency and amount dated within ``within_days`` of
+    ``paid_on``: the one a second entry would most likely repeat."""
+    row = session.scalars(
+        select(Payment).where(Payment.agency_id == agency_id, Payment.amount == amount,
+                              Payment.paid_on >= paid_on - timedelta(days=within_days),
+                              Payment.paid_on <= paid_on + timedelta(days=within_days))
+        .order_by(Payment.id.desc())
+    ).first()
+    return _stored_payment(row) if row is not None else None
+
+
 def record_payment(
     session: Session,
     *,

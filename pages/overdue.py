@@ -7,12 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from services.access import Permission
+from services.dates import EARLIEST
 from services.errors import BillingError
 from services.overdue import invoice_cycle, open_invoice_numbers, overdue_csv
-from services.payments import record_payment
+from services.payments import PossibleDuplicate, record_payment
 from ui import cache, charts
 from ui.context import page_setup
-from ui.format import STATUS_LABELS, day, md, money_float, usd
+from ui.format import STATUS_LABELS, counted, day, md, money_float, usd, usd_typed
 from ui.pickers import agency_names
 
 viewer, today = page_setup("Overdue", Permission.VIEW_OVERDUE)
@@ -68,6 +69,8 @@ if invoiced and viewer.can(Permission.VIEW_INVOICES):
         st.download_button(f"Download {number} (with payments so far)", data=pdf, file_name=file_name,
                            mime="application/pdf", icon=":material/picture_as_pdf:", key="overdue_pdf")
 
+OLD_PAYMENT_DAYS = 31  # older dates are asked about once: a typo in the year is easy to make
+
 if not viewer.can(Permission.RECORD_PAYMENT):
     st.stop()
 st.divider()
@@ -77,29 +80,70 @@ if last:
     st.success(last, icon=":material/payments:")
 owing = [s.agency_id for s in view.statuses if s.balance > 0]
 choices = owing + [a for a in names if a not in owing]
-agency_id = st.selectbox("Agency", choices, format_func=lambda a: f"{names.get(a, a)} ({a})", key="pay_agency")
+FORM_KEYS = ("pay_amount", "pay_date", "pay_invoice", "pay_reference")
+
+
+def _reset_form() -> None:
+    """A new agency, or a payment just recorded: nothing typed for the last one carries over."""
+    for key in (*FORM_KEYS, "pay_pending"):
+        st.session_state.pop(key, None)
+
+
+agency_id = st.selectbox("Agency", choices, format_func=lambda a: f"{names.get(a, a)} ({a})", key="pay_agency",
+                         on_change=_reset_form)
 with st.form("payment_form", clear_on_submit=False):
     amount_col, date_col = st.columns(2)
-    amount = amount_col.text_input("Amount (USD)", placeholder="1234.56", key="pay_amount")
-    paid_on = date_col.date_input("Received on", value=today, max_value=today, key="pay_date", format="YYYY-MM-DD")
+    amount = amount_col.text_input("Amount (USD)", placeholder="1,234.56", key="pay_amount")
+    # No max_value: a date past it would be replaced silently; the service refuses a future date in words.
+    paid_on = date_col.date_input("Received on", value=today, min_value=EARLIEST, key="pay_date", format="YYYY-MM-DD")
     invoice_col, reference_col = st.columns(2)
     open_numbers = open_invoice_numbers(viewer, agency_id, today)
     invoice = invoice_col.selectbox("Apply to invoice", ["Oldest open first", *open_numbers], key="pay_invoice")
     reference = reference_col.text_input("Reference", placeholder="ACH or check number", key="pay_reference",
                                          help="A payment submitted twice with the same reference is recorded once")
     submitted = st.form_submit_button("Record payment", type="primary")
-if submitted:
+
+
+def _record(request: dict[str, object], *, confirmed: bool) -> None:
     try:
-        p = record_payment(
-            viewer, agency_id=agency_id, amount=amount, paid_on=paid_on,
-            invoice_number=None if invoice == "Oldest open first" else invoice, reference=reference,
-        )
+        p = record_payment(viewer, confirm_duplicate=confirmed, **request)  # type: ignore[arg-type]
+    except PossibleDuplicate as duplicate:
+        st.session_state["pay_pending"] = (request, f"{duplicate.problem[0].upper()}{duplicate.problem[1:]}.")
+        st.rerun()
     except BillingError as error:
         st.error(f"Not recorded. {md(error)}", icon=":material/error:")
     else:
         cache.clear()
+        _reset_form()
         st.session_state["payment_recorded"] = (
-            f"Recorded {usd(p.amount)} from {names.get(p.agency_id, p.agency_id)} on {day(p.paid_on)}."
-            if p.created else f"Reference {p.reference} was already recorded; nothing changed."
+            f"Recorded {md(usd(p.amount))} from {md(names.get(p.agency_id, p.agency_id))} on {day(p.paid_on)}."
+            if p.created else f"Reference {md(p.reference)} was already recorded; nothing changed."
         )
         st.rerun()
+
+
+if submitted:
+    request = {"agency_id": agency_id, "amount": amount, "paid_on": paid_on, "reference": reference,
+               "invoice_number": None if invoice == "Oldest open first" else invoice}
+    days_ago = (today - paid_on).days
+    if days_ago > OLD_PAYMENT_DAYS:
+        st.session_state["pay_pending"] = (request, f"Received on {day(paid_on)} is {counted(days_ago, 'day')} ago. "
+                                                    "Record it with that date?")
+        st.rerun()
+    _record(request, confirmed=False)
+
+pending = st.session_state.get("pay_pending")
+if pending:
+    request, question = pending
+    with st.container(border=True):
+        st.warning(question, icon=":material/help:")
+        st.caption(f"{md(usd_typed(str(request['amount'])))} from {md(names.get(str(request['agency_id']), request['agency_id']))}, "
+                   f"received on {day(request['paid_on'])}" + (f", applied to {request['invoice_number']} first"  # type: ignore[arg-type]
+                                                                if request["invoice_number"] else ", to the oldest open invoices"))
+        yes, no = st.columns(2)
+        if yes.button("Yes, record it", type="primary", key="pay_confirm"):
+            st.session_state.pop("pay_pending", None)
+            _record(request, confirmed=True)
+        if no.button("No, change it", key="pay_cancel"):
+            st.session_state.pop("pay_pending", None)
+            st.rerun()

@@ -10,8 +10,9 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from billing.money import AmountError, parse_amount
+from billing.money import AmountError, format_usd, parse_amount
 from db import ledger
+from db.ledger import StoredPayment
 
 from . import clock
 from .access import Permission, Viewer
@@ -20,7 +21,20 @@ from .errors import FieldError
 from .unit_of_work import SessionFactory, default_sessions
 
 MAX_REFERENCE_LENGTH = 100
+DUPLICATE_WINDOW_DAYS = 7
 log = logging.getLogger(__name__)
+
+
+class PossibleDuplicate(FieldError):
+    """A payment without a reference that repeats one already recorded (same
+    agency and amount, dated within a week): recorded only when confirmed."""
+
+    def __init__(self, existing: StoredPayment) -> None:
+        super().__init__("Amount", (
+            f"{format_usd(existing.amount)} from {existing.agency_id} was already recorded on "
+            f"{existing.paid_on.isoformat()}" + (f" (reference {existing.reference})" if existing.reference else "")
+            + "; if this is a second payment, confirm it (or give it a reference)"))
+        self.existing = existing
 
 
 @dataclass(frozen=True)
@@ -62,14 +76,17 @@ def require_agency_and_invoice(session: Session, agency_id: str, invoice_number:
 
 def record_payment(
     viewer: Viewer, *, agency_id: str, amount: str, paid_on: date, invoice_number: str | None = None,
-    reference: str | None = None, sessions: SessionFactory = default_sessions,
+    reference: str | None = None, confirm_duplicate: bool = False, sessions: SessionFactory = default_sessions,
 ) -> RecordedPayment:
     """Record money received from an agency, applied to ``invoice_number``
     first when one is named, else to its oldest open invoices.
 
     A re-submitted reference is a no-op; the same reference with other
-    details is refused. A payment cannot be dated in the future or before
-    the agency was onboarded.
+    details is refused. Without a reference, a payment that repeats one
+    already recorded (same agency and amount within a week) is refused as a
+    :class:`PossibleDuplicate` unless ``confirm_duplicate``: a resubmitted
+    form must not record $5 twice. A payment cannot be dated in the future
+    or before the agency was onboarded.
     """
     viewer.require(Permission.RECORD_PAYMENT)
     agency_id = agency_id.strip()
@@ -83,6 +100,11 @@ def record_payment(
     with sessions() as session:
         onboarded = require_agency_and_invoice(session, agency_id, invoice_number)
         require_on_or_after(paid_on, onboarded, "Received on", f"{agency_id} was onboarded then")
+        if reference is None and not confirm_duplicate:
+            earlier = ledger.similar_payment(session=session, agency_id=agency_id, amount=value, paid_on=paid_on,
+                                             within_days=DUPLICATE_WINDOW_DAYS)
+            if earlier is not None:
+                raise PossibleDuplicate(earlier)
         outcome = ledger.record_payment(session, agency_id=agency_id, amount=value, paid_on=paid_on,
                                         actor=viewer.email, invoice_number=invoice_number, reference=reference)
     p = outcome.payment

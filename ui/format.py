@@ -6,11 +6,19 @@ from datetime import date
 from decimal import Decimal
 
 from billing.calendar import weekday_date
-from billing.money import format_count, format_usd
+from billing.money import AmountError, format_count, format_usd, parse_amount
 
 
 def usd(value: Decimal | None) -> str:
     return "—" if value is None else format_usd(value)
+
+
+def usd_typed(text: str) -> str:
+    """What a person typed as an amount, as money when it is one (for a confirmation)."""
+    try:
+        return format_usd(parse_amount(text))
+    except AmountError:
+        return text
 
 
 def signed_usd(value: Decimal | None) -> str:

@@ -182,7 +182,7 @@ def test_the_payment_form_records_a_payment_and_the_page_updates(viewer_app):
     _pay(at, "$1,700.40", "ACH-APPTEST-1")
 
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert [s.value for s in at.success] == ["Recorded $1,700.40 from Coastal Family Insurance on Wed 2026-11-25."]
+    assert [_as_read(s.value) for s in at.success] == ["Recorded $1,700.40 from Coastal Family Insurance on Wed 2026-11-25."]
     assert _payments() == before + 1
     assert "Coastal Family Insurance" not in _overdue_rows(at)  # paid: no longer overdue, let alone restricted
     overview = viewer_app("finance")

@@ -230,3 +230,18 @@ def test_only_account_managers_get_assigned_agencies(sessions):
 def test_only_finance_manages_accounts(sessions):
     with pytest.raises(AccessDenied):
         accounts.set_role(OPS, email="finance@dialer-billing.example", role="ops", sessions=sessions)
+
+
+def test_the_same_amount_again_without_a_reference_is_recorded_only_when_confirmed(sessions, url):
+    payments.record_payment(FINANCE, agency_id="A-1001", amount="5", paid_on=TODAY, sessions=sessions)
+    before = _count(url, Payment)
+    with pytest.raises(payments.PossibleDuplicate, match=r"\$5\.00 from A-1001 was already recorded on 2026-11-25"):
+        payments.record_payment(FINANCE, agency_id="A-1001", amount="5.00", paid_on=TODAY - timedelta(days=3),
+                                sessions=sessions)
+    assert _count(url, Payment) == before
+    second = payments.record_payment(FINANCE, agency_id="A-1001", amount="5.00", paid_on=TODAY, confirm_duplicate=True,
+                                     sessions=sessions)
+    assert second.created and _count(url, Payment) == before + 1
+    other_week = payments.record_payment(FINANCE, agency_id="A-1001", amount="5.00", paid_on=TODAY - timedelta(days=8),
+                                         sessions=sessions)
+    assert other_week.created, "a week apart it is not the same payment"
