@@ -11,6 +11,7 @@ import streamlit as st
 from services.access import Permission
 from services.audit_log import audit_events
 from ui.context import page_setup
+from ui.format import counted
 
 viewer, today = page_setup("Audit log", Permission.VIEW_AUDIT)
 st.caption("Every issue, payment, adjustment, import and account change, with who did it and when (billing time zone).")
@@ -21,7 +22,7 @@ end = f2.date_input("To", value=today, key="audit_to", format="YYYY-MM-DD")
 action = f3.text_input("Action contains", key="audit_action", placeholder="payment, issue, import…")
 actor = f4.text_input("Who", key="audit_actor", placeholder="e-mail")
 events = audit_events(viewer, start=start, end=end, action=action, actor=actor)
-st.caption(f"{len(events)} events" + (" (newest 2,000 shown)" if len(events) >= 2000 else ""))
+st.caption(counted(len(events), "event") + (" (newest 2,000 shown)" if len(events) >= 2000 else ""))
 st.dataframe(
     pd.DataFrame({
         "When": [e.at.strftime("%a %Y-%m-%d %H:%M:%S %Z") for e in events],

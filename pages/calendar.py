@@ -12,7 +12,7 @@ from services.cycles import current_cycle, ics_calendar
 from ui import cache
 from ui.calendar_view import month_grid_html
 from ui.context import empty_state, page_setup
-from ui.format import day, md
+from ui.format import counted, day, md
 
 viewer, today = page_setup("Cycle calendar", Permission.VIEW_CALENDAR)
 cycle = current_cycle(today)
@@ -61,6 +61,6 @@ st.dataframe(frame, hide_index=True, width="stretch", key="housekeeping_table",
                             "Numbers to be cleaned": st.column_config.NumberColumn(help="Empty: number cleaning not contracted")})
 idle = [r for r in rows if r.idle_users]
 if idle:
-    with st.expander(f"Idle users to review: {sum(len(r.idle_users) for r in idle)} across {len(idle)} agencies"):
+    with st.expander(f"Idle users to review: {sum(len(r.idle_users) for r in idle)} across {counted(len(idle), 'agency')}"):
         for r in idle:
             st.markdown(f"**{md(r.name)}**: " + "; ".join(md(u) for u in r.idle_users))

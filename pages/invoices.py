@@ -82,7 +82,7 @@ if view is not None:
     st.caption(
         f"Closed period {md(day(cal.start))} – {md(day(cal.end))} ({cal.days} days) · advance period "
         f"{md(day(cycle.advance_period.start))} – {md(day(cycle.advance_period.end))} ({cycle.advance_period.days} days) · "
-        f"{count(snap.headcount_at_cutoff)} users active at cutoff"
+        f"{counted(snap.headcount_at_cutoff, 'user')} active at cutoff"
     )
 
     st.subheader("Lines")
@@ -121,7 +121,7 @@ if view is not None:
         steady = len({b.user_id for b in view.seat_bars if b.kind == "active"})
         if any(b.kind != "active" for b in view.seat_bars):
             st.plotly_chart(charts.seat_timeline(view), width="stretch", key="seat_timeline")
-        st.caption(f"{count(steady)} users were active throughout the period (not drawn).")
+        st.caption(f"{counted(steady, 'user')} {'was' if steady == 1 else 'were'} active throughout the period (not drawn).")
         if view.seat_steps:
             st.dataframe(
                 pd.DataFrame({
@@ -216,7 +216,7 @@ else:
             "Minutes pre-billed": st.column_config.NumberColumn(format="localized"),
         },
     )
-    st.caption(f"{len(folio.rows)} invoices · {md(usd(folio.total))} · {len(folio.issued)} issued, "
+    st.caption(f"{counted(len(folio.rows), 'invoice')} · {md(usd(folio.total))} · {len(folio.issued)} issued, "
                f"{len(folio.pending)} to issue ({md(usd(folio.pending_total))})")
     for agency, problem in folio.problems.items():
         st.warning(f"{md(names.get(agency, agency))} ({md(agency)}): {md(problem)}")
@@ -235,9 +235,9 @@ else:
                                icon=":material/download:", key="archive_download")
     with actions[1]:
         if folio.pending and today > cycle.cutoff and viewer.can(Permission.ISSUE):
-            with st.popover(f"Issue cycle {cycle}: {len(folio.pending)} invoices, {usd(folio.pending_total)}",
+            with st.popover(f"Issue cycle {cycle}: {counted(len(folio.pending), 'invoice')}, {usd(folio.pending_total)}",
                             icon=":material/send:"):
-                st.markdown(f"This freezes {len(folio.pending)} invoices totalling **{md(usd(folio.pending_total))}**. "
+                st.markdown(f"This freezes {counted(len(folio.pending), 'invoice')} totalling **{md(usd(folio.pending_total))}**. "
                             "Issued invoices never change; corrections are adjustments.")
                 if st.button("Issue now", type="primary", key="issue_now"):
                     bar = st.progress(0.0, text="Issuing…")

@@ -9,7 +9,7 @@ from services.access import Permission
 from services.errors import BillingError
 from ui import cache, charts
 from ui.context import empty_state, page_setup
-from ui.format import count, day, md
+from ui.format import count, counted, day, md
 from ui.pickers import agency_names, agency_picker
 
 viewer, today = page_setup("Minute bank", Permission.VIEW_MINUTE_BANK)
@@ -58,7 +58,7 @@ if detail is not None:
 
 st.divider()
 st.subheader("Portfolio: runway ranking")
-st.caption(f"{len(dry)} of {len(runways)} agencies run dry before the period ends at their current burn rate.")
+st.caption(f"{len(dry)} of {counted(len(runways), 'agency')} run dry before the period ends at their current burn rate.")
 frame = pd.DataFrame({
     "Agency": [f"/minute-bank?agency={r.agency_id}" for r in runways],
     "Name": [r.name for r in runways],

@@ -28,7 +28,8 @@ with chart_col:
     st.plotly_chart(charts.aging_bars(view), width="stretch", key="aging_chart")
 with numbers_col:
     for bucket in view.buckets:
-        st.markdown(f"**{md(bucket.label)}**: {md(usd(bucket.balance))} · {bucket.invoices} open items · {bucket.agencies} agencies")
+        st.markdown(f"**{md(bucket.label)}**: {md(usd(bucket.balance))} · {counted(bucket.invoices, 'open item')} · "
+                    f"{counted(bucket.agencies, 'agency')}")
 
 st.subheader("Overdue, at risk and restricted")
 if not view.rows:

@@ -40,7 +40,8 @@ st.caption(
 )
 
 for cycle, pending in view.unissued_earlier.items():
-    st.warning(f"Cycle {cycle} is past its invoice date and {pending} agencies are not issued yet.", icon=":material/priority_high:")
+    st.warning(f"Cycle {cycle} is past its invoice date and {counted(pending, 'agency')} "
+               f"{'is' if pending == 1 else 'are'} not issued yet.", icon=":material/priority_high:")
 
 c1, c2, c3, c4 = st.columns(4)
 if clock.past_cutoff:
@@ -51,7 +52,7 @@ c2.metric("Days to invoice date", "Today" if clock.days_to_invoice == 0 else day
           help=f"Invoices are issued on {day(cal.invoice_date)}")
 c3.metric("Next housekeeping reminder", day(clock.next_reminder))
 if folio is not None:
-    c4.metric(f"To be issued ({len(folio.pending)} agencies)", usd(folio.pending_total),
+    c4.metric(f"To be issued ({counted(len(folio.pending), 'agency')})", usd(folio.pending_total),
               help="Preview totals of the invoices not issued yet for this cycle")
 else:
     c4.metric("Invoice date", day(cal.invoice_date))
@@ -120,6 +121,6 @@ with right:
         st.success("Nobody is at risk of restriction.", icon=":material/check_circle:")
 
 if folio is not None and folio.problems:
-    with st.expander(f"{len(folio.problems)} agencies cannot be priced"):
+    with st.expander(f"{counted(len(folio.problems), 'agency')} cannot be priced"):
         for agency_id, problem in folio.problems.items():
             st.markdown(f"**{md(agency_id)}**: {md(problem)}")

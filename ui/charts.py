@@ -11,7 +11,7 @@ from services.invoices import InvoiceView
 from services.minute_bank import BankDetail
 from services.overdue import OverdueView
 
-from .format import money_float
+from .format import counted, money_float
 
 SEAT_COLORS = {
     "prorated": "#ef6c00",
@@ -108,7 +108,7 @@ def aging_bars(view: OverdueView) -> go.Figure:
     figure = go.Figure(go.Bar(
         x=[b.label for b in view.buckets], y=[money_float(b.balance) for b in view.buckets],
         marker_color=colors[: len(view.buckets)],
-        text=[f"${b.balance:,.2f}<br>{b.invoices} invoices" for b in view.buckets], textposition="outside",
+        text=[f"${b.balance:,.2f}<br>{counted(b.invoices, 'invoice')}" for b in view.buckets], textposition="outside",
         hovertemplate="%{x}: $%{y:,.2f}<extra></extra>",
     ))
     figure.update_yaxes(tickprefix="$", separatethousands=True, title="Open balance")
