@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from services.access import Permission
-from services.audit_log import audit_events
+from services.audit_log import audit_events, sentence
 from ui.context import page_setup
 from ui.format import counted
 
@@ -23,13 +23,13 @@ action = f3.text_input("Action contains", key="audit_action", placeholder="payme
 actor = f4.text_input("Who", key="audit_actor", placeholder="e-mail")
 events = audit_events(viewer, start=start, end=end, action=action, actor=actor)
 st.caption(counted(len(events), "event") + (" (newest 2,000 shown)" if len(events) >= 2000 else ""))
-st.dataframe(
-    pd.DataFrame({
-        "When": [e.at.strftime("%a %Y-%m-%d %H:%M:%S %Z") for e in events],
-        "Who": [e.actor for e in events],
-        "Action": [e.action for e in events],
-        "Subject": [e.subject for e in events],
-        "Details": [e.details for e in events],
-    }),
-    hide_index=True, width="stretch", key="audit_table",
-)
+raw = st.toggle("Show the raw details", key="audit_raw", help="Each entry's stored fields, as recorded")
+table = {
+    "When": [e.at.strftime("%a %Y-%m-%d %H:%M:%S %Z") for e in events],
+    "Who": [e.actor for e in events],
+    "What happened": [sentence(e.action, e.subject, e.details) for e in events],
+    "Action": [e.action for e in events],
+}
+if raw:
+    table |= {"Subject": [e.subject for e in events], "Details": [e.details for e in events]}
+st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", key="audit_table")

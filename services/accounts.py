@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from db import accounts
+from db import accounts, audit
 from db.models import Account
 
 from .access import Permission, Role, Viewer
@@ -78,14 +78,24 @@ def sign_in_with_password(
         raise FieldError("E-mail", "enter your e-mail and password")
     with sessions() as session:
         accounts.record_attempt(session, email=email, client=client)
+    typed = email.strip().lower()[:accounts.MAX_EMAIL_LENGTH]
     with sessions() as session:
         if accounts.attempts_exceeded(session, email=email, client=client):
-            log.warning("sign-in refused, too many attempts: %s from %s", email.strip().lower()[:200], client or "?")
-            raise accounts.TooManyAttempts("Password", "too many wrong passwords; try again in 15 minutes")
-        account = accounts.check_password(session, email=email, password=password)
-        assigned = accounts.assigned_agencies(session, account.email) if account else frozenset()
+            log.warning("sign-in refused, too many attempts: %s from %s", typed, client or "?")
+            audit.record(session, actor="anonymous", action="sign_in_locked", subject=typed, client=client)
+            locked = True
+        else:
+            locked = False
+            account = accounts.check_password(session, email=email, password=password)
+            assigned = accounts.assigned_agencies(session, account.email) if account else frozenset()
+            if account is None:
+                audit.record(session, actor="anonymous", action="sign_in_failed", subject=typed, client=client)
+            else:
+                audit.record(session, actor=account.email, action="sign_in", subject=account.email, client=client)
+    if locked:
+        raise accounts.TooManyAttempts("Password", "too many wrong passwords; try again in 15 minutes")
     if account is None:
-        log.warning("sign-in failed: wrong e-mail or password for %s", email.strip().lower()[:200])
+        log.warning("sign-in failed: wrong e-mail or password for %s", typed)
         raise FieldError("Password", "wrong e-mail or password")
     log.info("signed in: %s (%s)", account.email, account.role)
     return _viewer(account, assigned)

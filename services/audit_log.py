@@ -10,12 +10,13 @@ from db.queries import audit
 from db.queries.audit import AuditEntry
 
 from .access import Permission, Viewer
+from .audit_sentences import sentence
 from .clock import billing_zone
 from .unit_of_work import SessionFactory, default_sessions
 
 LIMIT = 2000
 
-__all__ = ["LIMIT", "AuditEntry", "audit_events"]
+__all__ = ["LIMIT", "AuditEntry", "audit_events", "sentence"]
 
 
 def audit_events(viewer: Viewer, *, start: date, end: date, action: str = "", actor: str = "",

@@ -89,3 +89,23 @@ def test_a_right_password_clears_the_emails_attempts(sessions):
     assert _failures(sessions) == 1
     accounts.sign_in_with_password(EMAIL, PASSWORD, sessions=sessions)
     assert _failures(sessions) == 0
+
+
+def test_sign_ins_failed_sign_ins_and_lockouts_are_in_the_audit_log_in_words(sessions):
+    from datetime import date
+
+    from services.audit_log import audit_events
+
+    with pytest.raises(FieldError):
+        accounts.sign_in_with_password(EMAIL, "wrong-password", client="10.0.0.3", sessions=sessions)
+    accounts.sign_in_with_password(EMAIL, PASSWORD, client="10.0.0.3", sessions=sessions)
+    for _ in range(stored_accounts.MAX_FAILURES + 1):
+        with pytest.raises(FieldError):
+            accounts.sign_in_with_password(EMAIL, "wrong-password", client="10.0.0.4", sessions=sessions)
+    today = clock.today()
+    events = audit_events(FINANCE, start=date(today.year - 1, 1, 1), end=today, action="sign_in", sessions=sessions)
+    actions = [e.action for e in reversed(events)]
+    assert actions[:2] == ["sign_in_failed", "sign_in"] and actions[-1] == "sign_in_locked"
+    from services.audit_log import sentence
+    assert sentence(events[0].action, events[0].subject, events[0].details) == f"was refused signing in as {EMAIL}: too many attempts"
+    assert "wrong-password" not in "".join(e.details for e in events), "no password is ever written down"

@@ -1,0 +1,91 @@
+"""The audit log in sentences a finance person reads at a glance:
+"recorded a payment of $1,250.00 from A-1001 (reference ACH-123)". The raw
+details stay available beside them; an action this module does not know
+is shown by its name, never hidden."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from billing.money import format_usd
+
+Details = dict[str, Any]
+
+
+def _money(text: object) -> str:
+    try:
+        return format_usd(Decimal(str(text)))
+    except (InvalidOperation, ValueError):
+        return str(text)
+
+
+def _plural(count: object, noun: str) -> str:
+    number = int(count) if isinstance(count, int | str) and str(count).isdigit() else count
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _payment(subject: str, d: Details) -> str:
+    text = f"recorded a payment of {_money(d.get('amount'))} from {subject}, received {d.get('paid_on')}"
+    if d.get("invoice"):
+        text += f", for {d['invoice']}"
+    return text + (f" (reference {d['reference']})" if d.get("reference") else "")
+
+
+def _adjustment(kind: str) -> Callable[[str, Details], str]:
+    def sentence(subject: str, d: Details) -> str:
+        on = f" on {d['invoice']}" if d.get("invoice") else ""
+        return f"recorded a {kind} of {_money(d.get('amount'))} for {subject}{on}, dated {d.get('on_date')}: “{d.get('reason', '')}”"
+    return sentence
+
+
+def _issue(subject: str, d: Details) -> str:
+    skipped = d.get("skipped") or {}
+    text = f"issued cycle {subject}: {_plural(d.get('issued', 0), 'invoice')} totalling {_money(d.get('total', '0'))}"
+    if d.get("already_issued"):
+        text += f", {d['already_issued']} already issued"
+    if skipped:
+        text += f", {len(skipped)} {'agency' if len(skipped) == 1 else 'agencies'} skipped"
+    return text
+
+
+def _import(subject: str, d: Details) -> str:
+    return (f"imported {d.get('file', 'a file')} ({subject}): {_plural(d.get('rows', 0), 'row')}, "
+            f"{d.get('inserted', 0)} new, {d.get('unchanged', 0)} unchanged"
+            + (f", {_plural(d['warnings'], 'warning')}" if d.get("warnings") else ""))
+
+
+SENTENCES: dict[str, Callable[[str, Details], str]] = {
+    "record_payment": _payment,
+    "record_credit_adjustment": _adjustment("credit"),
+    "record_debit_adjustment": _adjustment("debit"),
+    "issue_cycle": _issue,
+    "import": _import,
+    "add_contract_version": lambda s, d: (f"added a contract version for {s} in force from {d.get('effective_from')}: "
+                                          f"user fee {_money(d.get('user_fee'))}, minimum {d.get('minimum_users')} users"),
+    "add_account": lambda s, d: f"added the account {s} as {str(d.get('role', '')).replace('_', ' ')}",
+    "change_role": lambda s, d: (f"changed {s}'s role from {str(d.get('before', '')).replace('_', ' ')} "
+                                 f"to {str(d.get('after', '')).replace('_', ' ')}"),
+    "set_password": lambda s, d: f"set a new password for {s}",
+    "assign_agencies": lambda s, d: f"assigned {', '.join(d.get('added') or []) or 'no new agencies'} to {s}",
+    "sign_in": lambda s, d: "signed in",
+    "sign_in_failed": lambda s, d: f"failed to sign in as {s} (wrong e-mail or password)",
+    "sign_in_locked": lambda s, d: f"was refused signing in as {s}: too many attempts",
+}
+
+
+def sentence(action: str, subject: str, details_json: str) -> str:
+    """What happened, in words (without who and when, which the log shows beside it)."""
+    try:
+        details = json.loads(details_json) if details_json else {}
+    except ValueError:
+        details = {}
+    describe = SENTENCES.get(action)
+    if describe is None or not isinstance(details, dict):
+        return f"{action.replace('_', ' ')} {subject}".strip()
+    try:
+        return describe(subject, details)
+    except (KeyError, TypeError, ValueError):
+        return f"{action.replace('_', ' ')} {subject}".strip()
