@@ -1,5 +1,5 @@
-"""Cycle calendar: the key dates of the current and next cycle, month by
-month, and each agency's housekeeping before the cutoff."""
+"""Cycle calendar: the key dates of the cycle just invoiced, the current and
+the next one, month by month, and each agency's housekeeping before the cutoff."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import streamlit as st
 
 from billing import CycleCalendar
 from services.access import Permission
-from services.cycles import current_cycle, ics_calendar
+from services.cycles import calendar_cycles, current_cycle, ics_calendar
 from ui import cache
 from ui.calendar_view import month_grid_html
 from ui.context import empty_state, page_setup
@@ -16,12 +16,13 @@ from ui.format import counted, day, md
 
 viewer, today = page_setup("Cycle calendar", Permission.VIEW_CALENDAR)
 cycle = current_cycle(today)
-calendars = [CycleCalendar.of(cycle), CycleCalendar.of(cycle.next())]
+calendars = [CycleCalendar.of(c) for c in calendar_cycles(today)]
 st.caption(f"Today is {md(day(today))}. Cycle {cycle} is the next to be invoiced, on {md(day(cycle.invoice_date))}.")
 
 months = sorted({(d.year, d.month) for cal in calendars for d, _ in cal.key_dates()})
+shown = [m for m in months if m >= (today.year, today.month)][:4]  # this month on: what is still ahead
 grid = st.columns(2)
-for index, (year, month) in enumerate(months[-4:]):
+for index, (year, month) in enumerate(shown):
     with grid[index % 2]:
         st.html(month_grid_html(year, month, calendars, today))
 
@@ -34,11 +35,13 @@ with left:
         hide_index=True, width="stretch", key="key_dates",
     )
 with right:
-    ics = ics_calendar([*(c.cycle for c in calendars), cycle.plus(2), cycle.plus(3)], stamp=today)
+    with_alarms = st.toggle("With alarms", value=True, key="ics_alarms",
+                            help="The afternoon before the cutoff, and the mornings of the due and restriction dates")
+    ics = ics_calendar([c.cycle for c in calendars], stamp=today, alarms=with_alarms)
     st.download_button("Download key dates (.ics)", data=ics,
                        file_name="dialer-billing-cycles.ics", mime="text/calendar", icon=":material/event:", key="ics")
-    st.caption("Import into Outlook or Google Calendar: reminders, cutoffs, invoice, due and restriction dates "
-               "of the next four cycles.")
+    st.caption(f"Import into Outlook or Google Calendar: reminders, cutoffs, invoice, due and restriction dates "
+               f"of cycles {calendars[0].cycle}, {calendars[1].cycle} and {calendars[2].cycle}.")
 
 st.subheader("Housekeeping before the cutoff")
 st.caption("Reminders go out on the 18th and the 22nd: what each agency can still tidy up before its usage and "

@@ -64,8 +64,22 @@ def recent_cycles(today: date, count: int = 14) -> list[Cycle]:
     return [newest.plus(-i) for i in range(count + 2)]
 
 
-def ics_calendar(cycles: list[Cycle], *, stamp: date) -> bytes:
-    """Key dates of ``cycles`` as an iCalendar file (all-day events)."""
+def calendar_cycles(today: date) -> list[Cycle]:
+    """The cycles whose dates matter today: the one just invoiced (its due
+    and restriction dates are still ahead in the first half of the month),
+    the current one and the next."""
+    current = current_cycle(today)
+    return [current.previous(), current, current.next()]
+
+
+# When an alarm rings, relative to the start (midnight) of the all-day event:
+# the afternoon before the cutoff, and the morning of the due and restriction dates.
+ALARMS = {"Cutoff (end of day)": "-PT9H", "Due date": "PT9H", "Restriction date": "PT9H"}
+
+
+def ics_calendar(cycles: list[Cycle], *, stamp: date, alarms: bool = False) -> bytes:
+    """Key dates of ``cycles`` as an iCalendar file (all-day events); with
+    ``alarms``, a reminder before the cutoff and on the due and restriction dates."""
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Dialer Billing Dashboard//Cycle calendar//EN",
         "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:Dialer billing cycles",
@@ -81,7 +95,10 @@ def ics_calendar(cycles: list[Cycle], *, stamp: date) -> bytes:
                 f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
                 f"SUMMARY:{name} (cycle {cycle})",
                 "TRANSP:TRANSPARENT",
-                "END:VEVENT",
             ]
+            if alarms and name in ALARMS:
+                lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{name} (cycle {cycle})",
+                          f"TRIGGER;RELATED=START:{ALARMS[name]}", "END:VALARM"]
+            lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return ("\r\n".join(lines) + "\r\n").encode()
