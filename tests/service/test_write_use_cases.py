@@ -16,9 +16,9 @@ from billing.facts import SignalMode
 from billing.ledger import AdjustmentKind
 from db.engine import dispose_engines, get_engine, session_scope
 from db.models import Adjustment, AgencyContract, AuditEvent, Invoice, Payment
-from db.seed import SeedOptions, seed_database
 from services import accounts, adjustments, contracts, payments
 from services.access import AccessDenied, Role, Viewer
+from services.demo import SeedOptions, seed_demo
 from services.errors import FieldError
 from services.unit_of_work import SessionFactory, sessions_for
 
@@ -31,7 +31,7 @@ OPS = Viewer("ops@test.example", "Ops", Role.OPS)
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("service") / "template.db"
-    seed_database(SMALL, engine=get_engine(f"sqlite:///{path}"))
+    seed_demo(SMALL, sessions=sessions_for(get_engine(f"sqlite:///{path}")))
     dispose_engines()
     return path
 
