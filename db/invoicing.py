@@ -6,7 +6,8 @@ them — are :mod:`services.previews` and :mod:`services.issuing`; this module
 only reads and writes. An issued invoice is one row per agency per cycle (a
 unique constraint), numbered ``INV-YYYY-MM-NNNN``, holding the engine's
 snapshot as canonical JSON and a content hash of it. Issuing runs in a
-transaction that holds an advisory lock on PostgreSQL and is retried when a
+transaction that holds the billing-facts lock (:mod:`db.locks`: imports hold
+it too, so an import and an issue never interleave) and is retried when a
 concurrent issuer wins the race on the unique constraints
 (:func:`run_issuing`), so the loser finds everything issued.
 """
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
@@ -31,13 +32,13 @@ from billing.snapshot import InvoiceSnapshot, parse_snapshot
 
 from . import facts as stored
 from .errors import NotFound
+from .locks import lock_billing_facts
 from .models import Agency
 from .models import Invoice as IssuedInvoice
 from .models import InvoiceLine as IssuedLine
 from .queries.agencies import AgencyRecord
 
 ISSUE_ATTEMPTS = 4
-ISSUE_LOCK_KEY = 7243002  # pg_advisory_xact_lock key: one issuer at a time
 
 T = TypeVar("T")
 
@@ -217,18 +218,19 @@ def insert_issued_invoice(
 
 
 def run_issuing(sessions: Callable[[], AbstractContextManager[Session]], work: Callable[[Session], T]) -> T:
-    """Run ``work`` in one transaction that holds the issuing lock.
+    """Run ``work`` in one transaction that holds the billing-facts lock
+    (:func:`db.locks.lock_billing_facts`) before it reads anything.
 
-    On PostgreSQL an advisory lock lets one issuer in at a time. Where two
-    still collide (SQLite, or another process that got there first) the
-    loser fails on the unique constraints, rolls back, and runs ``work``
-    again from the start — and then finds the invoices issued.
+    One issuer or import at a time: an import running now finishes first and
+    its facts are priced; one that starts later finds the cycle issued and
+    warns. Where two issuers still collide (another process that got there
+    first) the loser fails on the unique constraints, rolls back, and runs
+    ``work`` again from the start — and then finds the invoices issued.
     """
     for attempt in range(ISSUE_ATTEMPTS):
         try:
             with sessions() as session:
-                if session.get_bind().dialect.name == "postgresql":
-                    session.execute(select(func.pg_advisory_xact_lock(ISSUE_LOCK_KEY)))
+                lock_billing_facts(session)
                 return work(session)
         except (IntegrityError, OperationalError):
             if attempt == ISSUE_ATTEMPTS - 1:
