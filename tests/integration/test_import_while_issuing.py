@@ -255,3 +255,37 @@ def _add_version(contracts, viewer, sessions, refusal):  # type: ignore[no-untyp
             minute_rate="0.0100", sessions=sessions)
     except refusal as error:
         return error
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("seeded_url", ["postgresql"], indirect=True)
+def test_an_invoice_written_without_the_lock_while_an_import_runs_stops_the_import(seeded_url, tmp_path):
+    """Belt and braces: everything that issues takes the lock, but should a
+    writer ever skip it, the import re-reads the issued cycles before writing
+    and refuses rather than store calls without their warnings."""
+    from sqlalchemy import text
+
+    from db.errors import BillingError
+    from db.imports.command import import_file
+
+    path = tmp_path / "calls.csv"
+    users = _users(seeded_url)
+    _calls_file(path, users, 5_000)
+    agency_id = users[0][0]
+    engine = get_engine(seeded_url)
+    with engine.connect() as connection:
+        columns = [c for c in connection.execute(text("SELECT * FROM invoice WHERE false")).keys() if c != "id"]
+    values = ", ".join({"number": "'INV-2026-11-9999'", "cycle": "'2026-11'"}.get(c, c) for c in columns)
+
+    def issue_behind_its_back(message: str, fraction: float) -> None:
+        if message.startswith("checked"):
+            with engine.begin() as connection:  # another connection, no lock
+                connection.exec_driver_sql(
+                    f"INSERT INTO invoice ({', '.join(columns)}) SELECT {values} FROM invoice "
+                    f"WHERE agency_id = '{agency_id}' AND cycle = '2026-10'")
+
+    with pytest.raises(BillingError, match=f"cycles were issued while the file was being checked \\(2026-11 for {agency_id}\\)"):
+        import_file("calls", path, actor="test", engine=engine, progress=issue_behind_its_back)
+    with session_scope(engine) as session:
+        assert not session.scalar(text("SELECT count(*) FROM call WHERE call_id LIKE 'RACE-%'"))
+    dispose_engines()
