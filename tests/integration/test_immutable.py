@@ -1,18 +1,25 @@
 """Issued invoices and the audit log are immutable (issue #16, class 3): every
 test here really tries the attack, through the app's own engine (and on
 SQLite also through a bare connection), and proves it is refused with a clear
-message and that nothing changed — on SQLite and PostgreSQL where it applies:
-SQLite ``REPLACE INTO`` / ``INSERT OR REPLACE`` (which deletes the row it
-conflicts with without firing delete triggers), upserts, ``UPDATE OR
-REPLACE``; PostgreSQL ``TRUNCATE`` (also ``CASCADE`` from ``agency``).
+message and that nothing changed — on SQLite and PostgreSQL where it applies.
+
+- SQLite ``REPLACE INTO`` / ``INSERT OR REPLACE`` (which deletes the row it
+  conflicts with without firing delete triggers), upserts, ``UPDATE OR
+  REPLACE``; PostgreSQL ``TRUNCATE`` (also ``CASCADE`` from ``agency``);
+- the content hash: a row changed behind the triggers' back (a column the
+  ledger reads, one a page reads, the snapshot, a downgrade to the old hash)
+  stops statuses, ``manage.py status``, previews and issuing with an error
+  naming the invoice, also in a process that had verified it before; and
+  invoices hashed the old way (v1) still verify.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
@@ -21,11 +28,15 @@ from pg import _connect_kwargs, create_database, drop_database, with_database
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from billing import Cycle
-from db.engine import dispose_engines, get_engine
-from db.models import Payment
+from billing import Cycle, Status
+from db.engine import dispose_engines, get_engine, session_scope
+from db.errors import InvoiceIntegrityError
+from db.invoice_hash import header_hash, header_of, snapshot_digest, v1_content_hash
+from db.ledger import agency_statuses
+from db.models import Agency, Invoice, Payment
 from services.demo import SeedOptions, seed_demo
 from services.issuing import issue_cycle
+from services.previews import invoice_preview_in, previews_in
 from services.unit_of_work import sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +89,9 @@ def seeded_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def seeded(seeded_url):
+    from db.invoice_hash import forget_verified
+
+    forget_verified()
     yield get_engine(seeded_url)
     dispose_engines()
 
@@ -278,3 +292,227 @@ def test_migration_0005_goes_down_and_up_again(database_url):
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0005"
         assert "snapshot_hash" in _columns(engine, "invoice")
     dispose_engines()
+
+
+# --- the content hash --------------------------------------------------------------------
+
+def _bypass(engine, *statements: str, params: dict | None = None) -> None:
+    """Change invoice rows behind the triggers' back, as only the owner (or
+    someone with the SQLite file) can, then put the triggers back."""
+    with engine.begin() as connection:
+        if _dialect(engine) == "postgresql":
+            connection.exec_driver_sql("ALTER TABLE invoice DISABLE TRIGGER USER")
+            for statement in statements:
+                connection.execute(text(statement), params or {})
+            connection.exec_driver_sql("ALTER TABLE invoice ENABLE TRIGGER USER")
+        else:
+            triggers = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'invoice'").all()
+            for trigger, _ in triggers:
+                connection.exec_driver_sql(f"DROP TRIGGER {trigger}")
+            for statement in statements:
+                connection.execute(text(statement), params or {})
+            for _, sql in triggers:
+                connection.exec_driver_sql(sql)
+
+
+def _restricted_invoice(engine) -> tuple[str, str, Invoice]:
+    """(agency, number, row) of the oldest open invoice of a restricted agency."""
+    with session_scope(engine) as session:
+        restricted = [s for s in agency_statuses(session, TODAY) if s.status is Status.RESTRICTED]
+        assert restricted, "the seed plans restricted agencies"
+        status = restricted[0]
+        row = session.scalars(select(Invoice).where(Invoice.number == status.oldest_open_invoice)).one()
+        return status.agency_id, row.number, row
+
+
+def test_every_new_invoice_carries_a_v2_hash_of_every_column_and_its_snapshot(seeded):
+    with session_scope(seeded) as session:
+        rows = list(session.scalars(select(Invoice)))
+    assert rows
+    for row in rows:
+        assert row.snapshot_hash == snapshot_digest(row.snapshot)
+        assert row.content_hash == header_hash(header_of(row))
+        assert row.content_hash != v1_content_hash(row.number, row.snapshot)
+
+
+def _tamperings(engine) -> dict[str, tuple[str, dict, bool]]:
+    """name -> (statement, parameters, whether it changes a column statuses read)."""
+    agency_id, number, row = _restricted_invoice(engine)
+    with session_scope(engine) as session:
+        other = session.scalar(select(Agency.id).where(Agency.id.not_in(  # an agency without an invoice that cycle
+            select(Invoice.agency_id).where(Invoice.cycle == row.cycle))).limit(1))
+        assert other is not None
+    where = f"WHERE number = '{number}'"
+    return {
+        "total": (f"UPDATE invoice SET total = :v {where}", {"v": "0.00"}, True),  # the restricted agency "paid up"
+        "due_date": (f"UPDATE invoice SET due_date = :v {where}",
+                     {"v": (row.due_date + timedelta(days=90)).isoformat()}, True),
+        "invoice_date": (f"UPDATE invoice SET invoice_date = :v {where}", {"v": TODAY.isoformat()}, True),
+        "agency_id": (f"UPDATE invoice SET agency_id = :v {where}", {"v": other}, True),
+        "number": (f"UPDATE invoice SET number = :v {where}", {"v": number[:-4] + "9999"}, True),
+        "v1_downgrade_total": (f"UPDATE invoice SET snapshot_hash = NULL, content_hash = :h, total = '0.00' {where}",
+                               {"h": v1_content_hash(number, row.snapshot)}, True),
+        "issued_by": (f"UPDATE invoice SET issued_by = :v {where}", {"v": "someone else"}, False),
+        "restriction_date": (f"UPDATE invoice SET restriction_date = :v {where}", {"v": "2030-01-01"}, False),
+        "minutes_used": (f"UPDATE invoice SET minutes_used = minutes_used + 1 {where}", {}, False),
+        "snapshot_hash_null": (f"UPDATE invoice SET snapshot_hash = NULL {where}", {}, False),
+    }
+
+
+TAMPERINGS = ["total", "due_date", "invoice_date", "agency_id", "number", "v1_downgrade_total", "issued_by",
+              "restriction_date", "minutes_used", "snapshot_hash_null"]
+
+
+@pytest.mark.parametrize("name", TAMPERINGS)
+def test_a_column_changed_behind_the_triggers_back_stops_statuses_naming_the_invoice(seeded, name, capsys,
+                                                                                    monkeypatch):
+    from db.invoice_hash import forget_verified
+
+    agency_id, number, row = _restricted_invoice(seeded)  # statuses computed once: this process verified the row
+    statement, params, read_by_statuses = _tamperings(seeded)[name]
+    stored_as = number[:-4] + "9999" if name == "number" else number
+    _bypass(seeded, statement, params=params)
+    with session_scope(seeded) as session:
+        if read_by_statuses:  # this process had verified the row: the changed columns are caught all the same
+            with pytest.raises(InvoiceIntegrityError, match=stored_as):
+                agency_statuses(session, TODAY)
+        else:  # the columns statuses read were verified and did not change, so statuses stand...
+            assert agency_statuses(session, TODAY)
+        # ...but the frozen invoice itself is refused wherever it is used (a page, a PDF, the next cycle).
+        # (Moved to an agency not invoiced in that cycle, it is not read there: statuses catch it.)
+        if name != "agency_id":
+            with pytest.raises(InvoiceIntegrityError, match=stored_as):
+                previews_in(session, Cycle.parse(row.cycle))
+    forget_verified()
+    for _ in range(2):  # a process that had not seen it: every column checked; and again, the others now verified
+        with session_scope(seeded) as session:
+            with pytest.raises(InvoiceIntegrityError) as refused:
+                agency_statuses(session, TODAY)
+    message = str(refused.value)
+    assert refused.value.numbers == [stored_as]
+    assert message.startswith(f"Issued invoice {stored_as} (") and "does not match its content hash" in message
+    assert "changed outside the app" in message
+    if name in ("total", "v1_downgrade_total"):
+        assert f"total is 0.00 in the table but {row.total} in the frozen invoice" in message
+    if name == "due_date":
+        assert f"but {row.due_date.isoformat()} in the frozen invoice" in message
+
+    import manage
+
+    monkeypatch.setattr("services.logs.configure", lambda: None)  # keep pytest's log capture
+    monkeypatch.setenv("DATABASE_URL", seeded.url.render_as_string(hide_password=False))
+    assert manage.main(["status", "--as-of", TODAY.isoformat()]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"error: Issued invoice {stored_as} (" in err and "does not match its content hash" in err
+
+
+def test_manage_py_status_in_its_own_process_refuses_a_changed_invoice(seeded):
+    import os
+    import subprocess
+    import sys
+
+    _, number, _ = _restricted_invoice(seeded)
+    _bypass(seeded, f"UPDATE invoice SET total = '0.00' WHERE number = '{number}'")
+    env = {**os.environ, "DATABASE_URL": seeded.url.render_as_string(hide_password=False), "BILLING_AUTO_SEED": "0"}
+    done = subprocess.run([sys.executable, "manage.py", "status", "--as-of", TODAY.isoformat()], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: Issued invoice {number} (")
+    assert "total is 0.00 in the table" in errors[0]
+
+
+@pytest.mark.parametrize("change", ["snapshot", "issued_at"])
+def test_a_changed_frozen_invoice_is_never_shown_printed_or_carried_into_the_next_cycle(seeded, change):
+    with session_scope(seeded) as session:
+        number, agency_id, snapshot, cycle = session.execute(
+            select(Invoice.number, Invoice.agency_id, Invoice.snapshot, Invoice.cycle).where(Invoice.cycle == "2026-10")
+            .order_by(Invoice.number).limit(1)).one()
+    document = json.loads(snapshot)
+    if change == "snapshot":
+        document["total"] = "0.00"
+        statement, params = f"UPDATE invoice SET snapshot = :v WHERE number = '{number}'", {"v": json.dumps(document)}
+    else:
+        statement, params = f"UPDATE invoice SET issued_at = issued_at - INTERVAL '1 day' WHERE number = '{number}'", {}
+        if _dialect(seeded) == "sqlite":
+            statement = f"UPDATE invoice SET issued_at = datetime(issued_at, '-1 day') WHERE number = '{number}'"
+    before = _dump(seeded)
+    _bypass(seeded, statement, params=params)
+    assert _dump(seeded) != before
+    sessions = sessions_for(seeded)
+    with session_scope(seeded) as session:
+        for attempt in (lambda: previews_in(session, OCTOBER), lambda: invoice_preview_in(session, agency_id, OCTOBER),
+                        lambda: invoice_preview_in(session, agency_id, NOVEMBER)):  # November carries October's bank
+            with pytest.raises(InvoiceIntegrityError, match=number):
+                attempt()
+    with session_scope(seeded) as session:
+        invoices_before = session.scalar(select(func.count()).select_from(Invoice))
+    with pytest.raises(InvoiceIntegrityError, match=number):
+        issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions)
+    with session_scope(seeded) as session:
+        assert session.scalar(select(func.count()).select_from(Invoice)) == invoices_before
+        if change == "snapshot":  # the ledger reads no snapshot: statuses still stand on verified columns
+            assert agency_statuses(session, TODAY)
+        else:
+            with pytest.raises(InvoiceIntegrityError, match=number):
+                agency_statuses(session, TODAY)
+
+
+def test_invoices_hashed_before_v2_still_verify_and_a_change_to_one_is_still_caught(seeded):
+    """An invoice issued before migration 0005 keeps its v1 hash (number and
+    snapshot); its columns are checked against its own snapshot."""
+    with session_scope(seeded) as session:
+        statuses_before = agency_statuses(session, TODAY)
+        rows = session.execute(select(Invoice.number, Invoice.snapshot)).all()
+    _bypass(seeded, *[f"UPDATE invoice SET snapshot_hash = NULL, content_hash = '{v1_content_hash(n, s)}' "
+                      f"WHERE number = '{n}'" for n, s in rows])
+    from db.invoice_hash import forget_verified
+
+    forget_verified()  # a process starting on a database of v1 invoices
+    with session_scope(seeded) as session:
+        assert agency_statuses(session, TODAY) == statuses_before
+        assert previews_in(session, OCTOBER).previews
+        assert session.scalar(select(func.count()).select_from(Invoice).where(Invoice.snapshot_hash.is_(None))) == len(rows)
+    agency_id, number, row = _restricted_invoice(seeded)
+    _bypass(seeded, f"UPDATE invoice SET due_date = '2027-12-31' WHERE number = '{number}'")
+    with session_scope(seeded) as session:
+        with pytest.raises(InvoiceIntegrityError, match=f"{number}.*due date is 2027-12-31 in the table but "
+                                                        f"{row.due_date.isoformat()} in the frozen invoice"):
+            agency_statuses(session, TODAY)
+    document = json.loads(row.snapshot)
+    document["minute_bank"]["closing_balance"] += 100_000
+    _bypass(seeded, f"UPDATE invoice SET due_date = :d, snapshot = :s WHERE number = '{number}'",
+            params={"d": row.due_date.isoformat(), "s": json.dumps(document)})
+    with session_scope(seeded) as session:
+        assert agency_statuses(session, TODAY) == statuses_before  # its ledger columns are as verified...
+        with pytest.raises(InvoiceIntegrityError, match=f"{number}.*closing balance is .* in the table but "
+                                                        f"{document['minute_bank']['closing_balance']} in the frozen"):
+            previews_in(session, Cycle.parse(row.cycle))  # ...but its snapshot no longer matches its v1 hash
+
+
+def test_statuses_verify_each_invoice_once_per_process(seeded):
+    """The first time, every invoice row is read in full and checked; after
+    that statuses read only the ledger's columns and look them up."""
+    from sqlalchemy import event
+
+    from db.invoice_hash import forget_verified
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    forget_verified()
+    event.listen(seeded, "before_cursor_execute", record)
+    try:
+        with session_scope(seeded) as session:
+            first = agency_statuses(session, TODAY)
+        assert any("issued_by" in s for s in statements)  # the full header, once
+        statements.clear()
+        with session_scope(seeded) as session:
+            assert agency_statuses(session, TODAY) == first
+        assert statements and not any("issued_by" in s or "snapshot" in s for s in statements), statements
+    finally:
+        event.remove(seeded, "before_cursor_execute", record)
