@@ -10,7 +10,10 @@ message and that nothing changed — on SQLite and PostgreSQL where it applies.
   ledger reads, one a page reads, the snapshot, a downgrade to the old hash)
   stops statuses, ``manage.py status``, previews and issuing with an error
   naming the invoice, also in a process that had verified it before; and
-  invoices hashed the old way (v1) still verify.
+  invoices hashed the old way (v1) still verify;
+- a PostgreSQL runtime role that owns nothing (SECURITY.md): no TRUNCATE,
+  DISABLE TRIGGER, UPDATE or DELETE, while recording a payment, importing
+  calls and issuing a cycle still work.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import psycopg
 import pytest
 from pg import _connect_kwargs, create_database, drop_database, with_database
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from billing import Cycle, Status
@@ -33,7 +37,9 @@ from db.engine import dispose_engines, get_engine, session_scope
 from db.errors import InvoiceIntegrityError
 from db.invoice_hash import header_hash, header_of, snapshot_digest, v1_content_hash
 from db.ledger import agency_statuses
-from db.models import Agency, Invoice, Payment
+from db.models import Agency, AuditEvent, Invoice, Payment
+from db.roles import grant_statements
+from services.access import Role, Viewer
 from services.demo import SeedOptions, seed_demo
 from services.issuing import issue_cycle
 from services.previews import invoice_preview_in, previews_in
@@ -516,3 +522,107 @@ def test_statuses_verify_each_invoice_once_per_process(seeded):
         assert statements and not any("issued_by" in s or "snapshot" in s for s in statements), statements
     finally:
         event.remove(seeded, "before_cursor_execute", record)
+
+
+# --- PostgreSQL roles ---------------------------------------------------------------------
+
+def _as(url: str, role: str) -> str:
+    return make_url(url).set(username=role).render_as_string(hide_password=False)
+
+
+def _admin(url: str, *statements: str) -> None:
+    with psycopg.connect(**_connect_kwargs(url), autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+RUNTIME_ATTACKS = [
+    ("TRUNCATE invoice", "permission denied"), ("TRUNCATE invoice_line", "permission denied"),
+    ("TRUNCATE audit_event", "permission denied"), ("TRUNCATE agency CASCADE", "permission denied"),
+    ("ALTER TABLE invoice DISABLE TRIGGER invoice_immutable", "must be owner"),
+    ("ALTER TABLE audit_event DISABLE TRIGGER ALL", "must be owner"),
+    ("ALTER TABLE invoice_line DISABLE TRIGGER USER", "must be owner"),
+    ("DROP TRIGGER audit_event_immutable ON audit_event", "must be owner"),
+    ("DROP TABLE audit_event", "must be owner"),
+    ("ALTER TABLE invoice OWNER TO CURRENT_USER", "must be owner"),
+    ("UPDATE invoice SET total = 0", "permission denied"),
+    ("UPDATE audit_event SET actor = 'someone else'", "permission denied"),
+    ("DELETE FROM invoice_line", "permission denied"),
+    ("DELETE FROM audit_event", "permission denied"),
+    ("DELETE FROM invoice", "permission denied"),
+    ("SET session_replication_role = replica", "permission denied"),
+    ("CREATE TABLE mine (id int)", "permission denied"),
+]
+ROLES_SEED = SeedOptions(agencies=3, months=4, seed=5, today=TODAY, min_users=4, max_users=12)
+
+
+@pytest.mark.postgres
+def test_a_runtime_role_can_neither_truncate_disable_triggers_update_nor_delete_but_the_app_works(postgres_url, tmp_path,
+                                                                                                  monkeypatch):
+    """SECURITY.md, "PostgreSQL roles", step by step on the throwaway server
+    (where the tests run as the superuser ``postgres``)."""
+    suffix = uuid.uuid4().hex[:8]
+    owner, runtime, name = f"billing_owner_{suffix}", f"billing_app_{suffix}", f"roles_{suffix}"
+    admin = with_database(postgres_url, "postgres")
+    _admin(admin, f"CREATE ROLE {owner} LOGIN", f"CREATE ROLE {runtime} LOGIN", f"CREATE DATABASE {name} OWNER {owner}")
+    try:
+        url = with_database(postgres_url, name)
+        _admin(url, "REVOKE CREATE ON SCHEMA public FROM PUBLIC", f"REVOKE ALL ON DATABASE {name} FROM PUBLIC",
+               f"GRANT CONNECT ON DATABASE {name} TO {runtime}")
+        owner_url, runtime_url = _as(url, owner), _as(url, runtime)
+        seed_demo(ROLES_SEED, sessions=sessions_for(get_engine(owner_url)))  # the owner migrates (and seeds the demo)
+        with psycopg.connect(**_connect_kwargs(owner_url), autocommit=True) as connection:
+            connection.execute(grant_statements(runtime))  # as the operator would: manage.py grants ROLE | psql
+
+        engine = get_engine(runtime_url)  # migrates (a no-op at head) as the runtime role
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT current_user").scalar() == runtime
+        before = _dump(engine)
+        for statement, expected in RUNTIME_ATTACKS:
+            _refused(engine, statement, expected)
+            assert _dump(engine) == before, statement
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM pg_tables WHERE tablename = 'mine'").scalar() == 0
+
+        # What the app does every day still works as the runtime role.
+        from services.payments import record_payment
+
+        monkeypatch.setenv("BILLING_TODAY", TODAY.isoformat())
+        sessions = sessions_for(engine)
+        paid = record_payment(Viewer("finance@test.example", "Finance", Role.FINANCE), agency_id="A-1001",
+                              amount="125.00", paid_on=TODAY, reference=f"ACH-{suffix}", sessions=sessions)
+        assert paid.created
+        from db.imports.command import import_file
+
+        calls = tmp_path / "calls.csv"
+        with session_scope(engine) as session:
+            user = session.execute(text("SELECT user_id FROM dialer_user WHERE agency_id = 'A-1001' LIMIT 1")).scalar()
+        calls.write_text("call_id,agency_id,user_id,started_at,duration_seconds,transcribed_seconds\n"
+                         f"R-1,A-1001,{user},2026-11-20T15:00:00Z,600,0\n")
+        assert import_file("calls", calls, actor="test", engine=engine)["inserted"] == 1
+        issued = issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions)
+        assert issued.issued
+        with session_scope(engine) as session:
+            statuses = agency_statuses(session, TODAY)
+            assert statuses and session.scalar(select(func.count()).select_from(Invoice).where(Invoice.cycle == "2026-11"))
+            assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "issue_cycle"))
+
+        # Even the owner cannot TRUNCATE (the trigger); it could disable triggers, which is why the app never runs as it.
+        owner_engine = get_engine(owner_url)
+        _refused(owner_engine, "TRUNCATE audit_event", "rows are immutable")
+    finally:
+        dispose_engines()
+        drop_database(postgres_url, name)
+        _admin(admin, f"DROP ROLE IF EXISTS {runtime}", f"DROP ROLE IF EXISTS {owner}")
+
+
+def test_security_md_shows_the_grants_manage_py_prints(capsys, monkeypatch):
+    import manage
+
+    monkeypatch.setattr("services.logs.configure", lambda: None)
+    assert manage.main(["grants", "billing_app"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == grant_statements("billing_app")
+    assert printed.strip() in (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    assert manage.main(["grants", "app; DROP TABLE invoice"]) == 1
+    assert "ROLE" in capsys.readouterr().err
