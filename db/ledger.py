@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 import settings
-
 from billing import AgencyStatus, Cycle, LedgerInvoice, statuses
 from billing import Payment as LedgerPayment
 from billing.ledger import AdjustmentKind

@@ -37,6 +37,5 @@ def lock_billing_facts(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(BILLING_FACTS_LOCK_KEY)))
-    elif connection.dialect.name == "sqlite":
-        if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -119,9 +119,8 @@ def _columns(engine, table: str) -> list[str]:
 
 
 def _refused(engine, statement: str, expected: str = "immutable") -> str:
-    with pytest.raises(SQLAlchemyError) as refused:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(statement)
+    with pytest.raises(SQLAlchemyError) as refused, engine.begin() as connection:
+        connection.exec_driver_sql(statement)
     message = str(refused.value.orig if getattr(refused.value, "orig", None) else refused.value)
     assert expected in message, message
     return message
@@ -142,7 +141,7 @@ def _rewritten(columns: list[str], changes: dict[str, str]) -> str:
 # --- SQLite REPLACE, upserts ---------------------------------------------------------
 
 def _replace_payloads(engine) -> list[str]:
-    number, invoice_id, line_id = _an_invoice(engine)
+    number, _, line_id = _an_invoice(engine)
     inv, lines, audit = (_columns(engine, t) for t in IMMUTABLE)
     no_id = [c for c in inv if c != "id"]
     line_no_id = [c for c in lines if c != "id"]
@@ -201,9 +200,8 @@ def test_replace_into_an_issued_invoice_its_lines_or_the_audit_log_is_refused_an
     try:
         assert bare.execute("PRAGMA recursive_triggers").fetchone() == (0,)
         for payload in payloads:
-            with pytest.raises(sqlite3.IntegrityError, match="immutable"):
-                with bare:
-                    bare.execute(payload)
+            with pytest.raises(sqlite3.IntegrityError, match="immutable"), bare:
+                bare.execute(payload)
     finally:
         bare.close()
     assert _dump(get_engine(f"sqlite:///{copy}")) == before
@@ -244,10 +242,9 @@ def test_the_first_issue_after_the_migration_still_inserts_and_a_racing_duplicat
     before = _dump(seeded)
     inv = [c for c in _columns(seeded, "invoice") if c != "id"]
     number = result.issued[0][1]
-    with pytest.raises(SQLAlchemyError):
-        with seeded.begin() as connection:
-            connection.exec_driver_sql(f"INSERT INTO invoice ({', '.join(inv)}) SELECT {', '.join(inv)} FROM invoice "
-                                       f"WHERE number = '{number}'")
+    with pytest.raises(SQLAlchemyError), seeded.begin() as connection:
+        connection.exec_driver_sql(f"INSERT INTO invoice ({', '.join(inv)}) SELECT {', '.join(inv)} FROM invoice "
+                                   f"WHERE number = '{number}'")
     assert _dump(seeded) == before
 
 
@@ -344,7 +341,7 @@ def test_every_new_invoice_carries_a_v2_hash_of_every_column_and_its_snapshot(se
 
 def _tamperings(engine) -> dict[str, tuple[str, dict, bool]]:
     """name -> (statement, parameters, whether it changes a column statuses read)."""
-    agency_id, number, row = _restricted_invoice(engine)
+    _, number, row = _restricted_invoice(engine)
     with session_scope(engine) as session:
         other = session.scalar(select(Agency.id).where(Agency.id.not_in(  # an agency without an invoice that cycle
             select(Invoice.agency_id).where(Invoice.cycle == row.cycle))).limit(1))
@@ -375,7 +372,7 @@ def test_a_column_changed_behind_the_triggers_back_stops_statuses_naming_the_inv
                                                                                     monkeypatch):
     from db.invoice_hash import forget_verified
 
-    agency_id, number, row = _restricted_invoice(seeded)  # statuses computed once: this process verified the row
+    _, number, row = _restricted_invoice(seeded)  # statuses computed once: this process verified the row
     statement, params, read_by_statuses = _tamperings(seeded)[name]
     stored_as = number[:-4] + "9999" if name == "number" else number
     _bypass(seeded, statement, params=params)
@@ -392,9 +389,8 @@ def test_a_column_changed_behind_the_triggers_back_stops_statuses_naming_the_inv
                 previews_in(session, Cycle.parse(row.cycle))
     forget_verified()
     for _ in range(2):  # a process that had not seen it: every column checked; and again, the others now verified
-        with session_scope(seeded) as session:
-            with pytest.raises(InvoiceIntegrityError) as refused:
-                agency_statuses(session, TODAY)
+        with session_scope(seeded) as session, pytest.raises(InvoiceIntegrityError) as refused:
+            agency_statuses(session, TODAY)
     message = str(refused.value)
     assert refused.value.numbers == [stored_as]
     assert message.startswith(f"Issued invoice {stored_as} (") and "does not match its content hash" in message
@@ -433,8 +429,8 @@ def test_manage_py_status_in_its_own_process_refuses_a_changed_invoice(seeded):
 @pytest.mark.parametrize("change", ["snapshot", "issued_at"])
 def test_a_changed_frozen_invoice_is_never_shown_printed_or_carried_into_the_next_cycle(seeded, change):
     with session_scope(seeded) as session:
-        number, agency_id, snapshot, cycle = session.execute(
-            select(Invoice.number, Invoice.agency_id, Invoice.snapshot, Invoice.cycle).where(Invoice.cycle == "2026-10")
+        number, agency_id, snapshot = session.execute(
+            select(Invoice.number, Invoice.agency_id, Invoice.snapshot).where(Invoice.cycle == "2026-10")
             .order_by(Invoice.number).limit(1)).one()
     document = json.loads(snapshot)
     if change == "snapshot":
@@ -481,12 +477,11 @@ def test_invoices_hashed_before_v2_still_verify_and_a_change_to_one_is_still_cau
         assert agency_statuses(session, TODAY) == statuses_before
         assert previews_in(session, OCTOBER).previews
         assert session.scalar(select(func.count()).select_from(Invoice).where(Invoice.snapshot_hash.is_(None))) == len(rows)
-    agency_id, number, row = _restricted_invoice(seeded)
+    _, number, row = _restricted_invoice(seeded)
     _bypass(seeded, f"UPDATE invoice SET due_date = '2027-12-31' WHERE number = '{number}'")
-    with session_scope(seeded) as session:
-        with pytest.raises(InvoiceIntegrityError, match=f"{number}.*due date is 2027-12-31 in the table but "
-                                                        f"{row.due_date.isoformat()} in the frozen invoice"):
-            agency_statuses(session, TODAY)
+    with session_scope(seeded) as session, pytest.raises(
+            InvoiceIntegrityError, match=f"{number}.*due date is 2027-12-31 in the table but {row.due_date.isoformat()} in the frozen invoice"):
+        agency_statuses(session, TODAY)
     document = json.loads(row.snapshot)
     document["minute_bank"]["closing_balance"] += 100_000
     _bypass(seeded, f"UPDATE invoice SET due_date = :d, snapshot = :s WHERE number = '{number}'",

@@ -22,7 +22,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -86,7 +86,7 @@ def _calls_file(path: Path, users: list[tuple[str, str]], rows: int) -> tuple[Co
     rng = random.Random(16)
     period = NOVEMBER.closed_period
     days = (period.end - period.start).days + 1
-    start = datetime.combine(period.start, datetime.min.time(), tzinfo=timezone.utc)
+    start = datetime.combine(period.start, datetime.min.time(), tzinfo=UTC)
     calls: Counter[str] = Counter()
     minutes: Counter[str] = Counter()
     with path.open("w", encoding="utf-8") as out:
@@ -274,7 +274,8 @@ def test_an_invoice_written_without_the_lock_while_an_import_runs_stops_the_impo
     agency_id = users[0][0]
     engine = get_engine(seeded_url)
     with engine.connect() as connection:
-        columns = [c for c in connection.execute(text("SELECT * FROM invoice WHERE false")).keys() if c != "id"]
+        names = connection.execute(text("SELECT * FROM invoice WHERE false")).keys()
+    columns = [c for c in names if c != "id"]
     values = ", ".join({"number": "'INV-2026-11-9999'", "cycle": "'2026-11'"}.get(c, c) for c in columns)
 
     def issue_behind_its_back(message: str, fraction: float) -> None:
