@@ -33,11 +33,14 @@ console "fix", an edited backup) that did not recompute it; what stops the
 change is the database (triggers, and on PostgreSQL a runtime role that may
 only SELECT and INSERT issued invoices: SECURITY.md, "PostgreSQL roles").
 
-Cost: statuses read only ``(number, agency_id, invoice_date, due_date,
-total, content_hash)``; the first time a process sees such a tuple it reads
-the row's full header (and for a v1 row its snapshot) once and remembers the
-tuple as verified — the verdict is a function of the tuple alone, since a
-content hash names one issued invoice — so later statuses only look tuples up.
+Cost: statuses read only ``(id, number, agency_id, invoice_date, due_date,
+total)`` — columns stored before the snapshot, so SQLite never walks a
+snapshot's overflow pages for them. The first time a process meets such a
+tuple in a database it reads the row's full header (and for a v1 row its
+snapshot) once and remembers the tuple as verified; later statuses only look
+tuples up. (A row's id never changes hands — rows are never deleted — so a
+tuple once verified still says what was issued, whatever happens to the
+row's other columns, which whoever reads them checks again.)
 """
 
 from __future__ import annotations
@@ -63,14 +66,14 @@ HEADER_COLUMNS = (
     "headcount_at_cutoff", "minutes_used", "closing_balance", "replenishment", "issued_at", "issued_by",
     "snapshot_hash",
 )
-# What statuses and balances read from a row (db.ledger.load_ledger), and its hash.
-LEDGER_COLUMNS = ("number", "agency_id", "invoice_date", "due_date", "total", "content_hash")
+# What statuses and balances read from a row (db.ledger.load_ledger).
+LEDGER_COLUMNS = ("id", "number", "agency_id", "invoice_date", "due_date", "total")
 V2_LABEL = "dialer-billing invoice header v2"
 CENT = Decimal("0.01")
 SHOWN_PROBLEMS = 5
 CACHE_LIMIT = 500_000
 
-_verified: set[tuple[Any, ...]] = set()  # ledger tuples (LEDGER_COLUMNS) known to match their hash
+_verified: dict[str, set[tuple[Any, ...]]] = {}  # database -> ledger tuples (LEDGER_COLUMNS) known to be as issued
 _verified_lock = threading.Lock()
 
 
@@ -239,15 +242,17 @@ def verify_frozen(rows: Iterable[Any]) -> None:
         raise integrity_error(bad)
 
 
-def is_verified(ledger_row: Sequence[Any]) -> bool:
-    return tuple(ledger_row) in _verified
+def unverified(database: str, ledger_rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The ledger rows (:data:`LEDGER_COLUMNS`) of ``database`` this process has not verified."""
+    verified = _verified.get(database, set())
+    return [row for row in ledger_rows if tuple(row) not in verified]
 
 
-def remember_verified(ledger_rows: Iterable[Sequence[Any]]) -> None:
+def remember_verified(database: str, ledger_rows: Iterable[Sequence[Any]]) -> None:
     with _verified_lock:
-        if len(_verified) > CACHE_LIMIT:
+        if sum(len(rows) for rows in _verified.values()) > CACHE_LIMIT:
             _verified.clear()
-        _verified.update(tuple(row) for row in ledger_rows)
+        _verified.setdefault(database, set()).update(tuple(row) for row in ledger_rows)
 
 
 def forget_verified() -> None:

@@ -30,13 +30,13 @@ from .invoice_hash import (
     LEDGER_COLUMNS,
     header_hash,
     integrity_error,
-    is_verified,
     remember_verified,
     row_problems,
+    unverified,
 )
 from .models import Adjustment, Agency, Invoice, Payment
 
-VERIFY_CHUNK = 1000  # invoice numbers per look-up of rows not verified yet
+VERIFY_CHUNK = 1000  # invoice ids per look-up of rows not verified yet
 
 @dataclass(frozen=True)
 class StoredPayment:
@@ -207,7 +207,7 @@ def load_ledger(
     rows = session.execute(select(*(getattr(Invoice, name) for name in LEDGER_COLUMNS)).where(only(Invoice.agency_id))).all()
     verify_ledger_invoices(session, rows)
     ledger_invoices = [LedgerInvoice(number, agency_id, invoice_date, due_date, total)
-                       for number, agency_id, invoice_date, due_date, total, _ in rows]
+                       for _, number, agency_id, invoice_date, due_date, total in rows]
     due = {i.number: i.due_date for i in ledger_invoices}
     # Same-day payments apply in the order they were recorded.
     entries: list[tuple[date, datetime, LedgerPayment]] = []
@@ -226,48 +226,48 @@ def load_ledger(
 
 
 def verify_ledger_invoices(session: Session, rows: Sequence[Sequence[object]]) -> None:
-    """Raise unless every ledger row ``(number, agency_id, invoice_date,
-    due_date, total, content_hash)`` is as issued.
+    """Raise unless every ledger row (``LEDGER_COLUMNS``: id, number,
+    agency_id, invoice_date, due_date, total) is as issued.
 
-    A row this process has verified before is looked up and done (the
-    verdict depends on those values alone). The others are read again in
-    full — every column the hash covers, and for a v1 invoice (or one that
-    does not match, to say what differs) its snapshot — and checked; the row
-    the ledger read must then be one of those verified, so a row changed
-    between the two reads is caught too.
+    A row this process has verified before in this database is looked up and
+    done. The others are read again in full — every column the hash covers,
+    and for a v1 invoice (or one that does not match, to say what differs)
+    its snapshot — and checked; the row the ledger read must then be one of
+    those verified, so a row changed between the two reads is caught too.
     """
-    unseen = [row for row in rows if not is_verified(row)]
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    unseen = unverified(database, rows)
     if not unseen:
         return
-    numbers = sorted({str(row[0]) for row in unseen})
+    ids = sorted({int(str(row[0])) for row in unseen})
     columns = [getattr(Invoice, name) for name in HEADER_COLUMNS]
     verified: list[tuple[object, ...]] = []
-    suspect: dict[str, tuple[dict[str, object], str, tuple[object, ...]]] = {}  # v1, or not matching
-    for chunk in _chunks(numbers):
-        for row in session.execute(select(*columns, Invoice.content_hash).where(Invoice.number.in_(chunk))):  # type: ignore[attr-defined]
-            *header, content_hash = row
-            ledger_row = (row.number, row.agency_id, row.invoice_date, row.due_date, row.total, content_hash)
+    suspect: dict[int, tuple[dict[str, object], str, tuple[object, ...]]] = {}  # v1, or not matching
+    for chunk in _chunks(ids):
+        for row in session.execute(select(Invoice.id, *columns, Invoice.content_hash).where(Invoice.id.in_(chunk))):  # type: ignore[union-attr]
+            invoice_id, *header, content_hash = row
+            ledger_row = (invoice_id, row.number, row.agency_id, row.invoice_date, row.due_date, row.total)
             if row.snapshot_hash is not None and header_hash(header) == content_hash:
                 verified.append(ledger_row)
             else:
-                suspect[row.number] = dict(zip(HEADER_COLUMNS, header, strict=True)), content_hash, ledger_row
-    problems: dict[str, list[str]] = {}
+                suspect[invoice_id] = dict(zip(HEADER_COLUMNS, header, strict=True)), content_hash, ledger_row
+    problems: dict[int, list[str]] = {}
     for chunk in _chunks(sorted(suspect)):
-        for number, snapshot in session.execute(select(Invoice.number, Invoice.snapshot).where(Invoice.number.in_(chunk))):  # type: ignore[attr-defined]
-            header, content_hash, ledger_row = suspect[number]
+        for invoice_id, snapshot in session.execute(select(Invoice.id, Invoice.snapshot).where(Invoice.id.in_(chunk))):  # type: ignore[union-attr]
+            header, content_hash, ledger_row = suspect[invoice_id]
             found = row_problems(header, content_hash, snapshot)
             if found is None:  # a v1 invoice that matches
                 verified.append(ledger_row)
             else:
-                problems[number] = found
-    remember_verified(verified)
-    bad = [row for row in unseen if not is_verified(row)]
+                problems[invoice_id] = found
+    remember_verified(database, verified)
+    bad = unverified(database, unseen)
     if bad:
-        raise integrity_error([(str(row[0]), str(row[1]), problems.get(str(row[0]), [])) for row in bad])
+        raise integrity_error([(str(row[1]), str(row[2]), problems.get(int(str(row[0])), [])) for row in bad])
 
 
-def _chunks(numbers: list[str]) -> list[list[str]]:
-    return [numbers[start:start + VERIFY_CHUNK] for start in range(0, len(numbers), VERIFY_CHUNK)]
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start:start + VERIFY_CHUNK] for start in range(0, len(ids), VERIFY_CHUNK)]
 
 
 def agency_statuses(
