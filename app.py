@@ -13,6 +13,7 @@ import streamlit as st
 import settings
 from services import logs
 from services.access import Permission, Viewer
+from services.errors import InvoiceIntegrityError
 from ui.auth import VIEWER_KEY, is_signed_in, sign_out, signed_in_viewer
 from ui.context import bootstrap
 from ui.format import counted, md
@@ -70,4 +71,9 @@ with st.sidebar:
     if st.button("Sign out", icon=":material/logout:", key="sign_out"):
         sign_out()
         st.rerun()
-page.run()
+try:
+    page.run()
+except InvoiceIntegrityError as error:
+    # An issued invoice was changed outside the app: every page that would build on
+    # it says which one, instead of a status or a total that cannot be trusted.
+    st.error(f"**Content hash mismatch.** {md(error, limit=2000)}", icon=":material/gpp_bad:")

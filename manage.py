@@ -196,6 +196,15 @@ def cmd_pdf(args: argparse.Namespace) -> None:
     _print_json({"file": str(output), "bytes": len(data), "suggested_name": name})
 
 
+def cmd_grants(args: argparse.Namespace) -> None:
+    from db.roles import grant_statements
+
+    try:
+        sys.stdout.write(grant_statements(args.role))
+    except ValueError as error:
+        raise FieldError("ROLE", str(error)) from None
+
+
 def _password(prompt: str) -> str:
     """Ask for a password without echoing it; refuse in words without a terminal."""
     import getpass
@@ -240,6 +249,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
     "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
+    "grants": cmd_grants,
 }
 
 
@@ -332,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     pdf.add_argument("-o", "--output", required=True)
     pdf.add_argument("--as-of", type=_date, dest="as_of", help="payments up to this date (default: today)")
     pdf.add_argument("--quiet", action="store_true")
+
+    grants = sub.add_parser("grants", help="print the SQL (not JSON) that gives a PostgreSQL runtime role the app's "
+                                           "rights; run it as the owner role (SECURITY.md)")
+    grants.add_argument("role", help="the runtime role, e.g. billing_app")
 
     user = sub.add_parser("user", help="dashboard accounts: add, role, assign, password")
     actions = user.add_subparsers(dest="action", required=True, parser_class=_Parser)

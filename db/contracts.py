@@ -2,7 +2,10 @@
 ``effective_from``; an invoice uses the version in force on its invoice date.
 
 A version may not take effect on or before an issued invoice's date: that
-would re-price an invoice that can never change.
+would re-price an invoice that can never change. The check holds the
+billing-facts lock (:mod:`db.locks`), so a cycle being issued right now is
+either issued before it (and the version refused) or after it (and priced
+with it).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from billing.facts import SignalMode
 
 from . import audit
 from .errors import FieldError
+from .locks import lock_billing_facts
 from .models import Agency, AgencyContract, Invoice
 
 SIGNAL_MODES = tuple(str(mode) for mode in SignalMode)
@@ -37,6 +41,7 @@ def add_contract_version(
     """Store a version whose values :mod:`services.contracts` has checked;
     the rules that need the stored facts are enforced here, in the same
     transaction as the insert and its audit entry."""
+    lock_billing_facts(session)  # before the last issued invoice is read
     if session.get(Agency, agency_id) is None:
         raise FieldError("Agency", f"there is no agency {agency_id!r}")
     last_issued = session.scalar(select(func.max(Invoice.invoice_date)).where(Invoice.agency_id == agency_id))

@@ -48,6 +48,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # REPLACE deletes the row it conflicts with; only with recursive triggers on
+        # does that delete fire the "issued invoices are immutable" DELETE triggers
+        # (migration 0005 also refuses such an insert on any connection).
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.close()
 
 

@@ -18,3 +18,12 @@ class FieldError(BillingError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+class InvoiceIntegrityError(BillingError):
+    """An issued invoice whose stored row does not match its content hash:
+    it was changed outside the app, and nothing may be computed from it."""
+
+    def __init__(self, message: str, numbers: list[str]) -> None:
+        super().__init__(message)
+        self.numbers = numbers

@@ -5,15 +5,16 @@ The use cases — previewing a cycle, issuing it, and the rules that go with
 them — are :mod:`services.previews` and :mod:`services.issuing`; this module
 only reads and writes. An issued invoice is one row per agency per cycle (a
 unique constraint), numbered ``INV-YYYY-MM-NNNN``, holding the engine's
-snapshot as canonical JSON and a content hash of it. Issuing runs in a
-transaction that holds an advisory lock on PostgreSQL and is retried when a
-concurrent issuer wins the race on the unique constraints
+snapshot as canonical JSON and a content hash of the whole row
+(:mod:`db.invoice_hash`), checked whenever a frozen invoice is read. Issuing
+runs in a transaction that holds the billing-facts lock (:mod:`db.locks`:
+imports hold it too, so an import and an issue never interleave) and is
+retried when a concurrent issuer wins the race on the unique constraints
 (:func:`run_issuing`), so the loser finds everything issued.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
@@ -31,13 +32,14 @@ from billing.snapshot import InvoiceSnapshot, parse_snapshot
 
 from . import facts as stored
 from .errors import NotFound
+from .invoice_hash import header_hash, header_of, snapshot_digest, verify_frozen
+from .locks import lock_billing_facts
 from .models import Agency
 from .models import Invoice as IssuedInvoice
 from .models import InvoiceLine as IssuedLine
 from .queries.agencies import AgencyRecord
 
 ISSUE_ATTEMPTS = 4
-ISSUE_LOCK_KEY = 7243002  # pg_advisory_xact_lock key: one issuer at a time
 
 T = TypeVar("T")
 
@@ -53,7 +55,7 @@ class IssuedRef:
     issued_at: datetime
     issued_by: str
     content_hash: str
-    hash_verified: bool
+    hash_verified: bool  # always True: a row that does not match raises InvoiceIntegrityError
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,6 @@ def canonical_json(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def content_hash(number: str, snapshot_text: str) -> str:
-    return hashlib.sha256(f"{number}\n{snapshot_text}".encode()).hexdigest()
-
-
 def invoice_number(cycle: Cycle, sequence: int) -> str:
     return f"INV-{cycle}-{sequence:04d}"
 
@@ -88,12 +86,15 @@ def invoice_number(cycle: Cycle, sequence: int) -> str:
 # --- reading ---------------------------------------------------------------------
 
 def issued_invoices(*, session: Session, cycle: Cycle, agency_ids: Sequence[str]) -> dict[str, FrozenInvoice]:
-    """The frozen invoices of ``cycle`` for these agencies, hash checked."""
+    """The frozen invoices of ``cycle`` for these agencies, every row checked
+    against its content hash: :class:`~db.errors.InvoiceIntegrityError` names
+    any that does not match, and nothing is built on it."""
     if not agency_ids:
         return {}
-    rows = session.scalars(
+    rows = list(session.scalars(
         select(IssuedInvoice).where(IssuedInvoice.cycle == str(cycle), IssuedInvoice.agency_id.in_(list(agency_ids)))  # type: ignore[attr-defined]
-    )
+    ))
+    verify_frozen(rows)
     result = {}
     for row in rows:
         ref = IssuedRef(
@@ -101,7 +102,7 @@ def issued_invoices(*, session: Session, cycle: Cycle, agency_ids: Sequence[str]
             issued_at=row.issued_at,
             issued_by=row.issued_by,
             content_hash=row.content_hash,
-            hash_verified=content_hash(row.number, row.snapshot) == row.content_hash,
+            hash_verified=True,
         )
         result[row.agency_id] = FrozenInvoice(row.agency_id, parse_snapshot(json.loads(row.snapshot)), ref)
     return result
@@ -178,7 +179,8 @@ def insert_issued_invoice(
     issued_at: datetime | None = None,
 ) -> None:
     """Freeze one invoice and its lines; the snapshot is stored exactly as
-    the engine wrote it (canonical JSON) and hashed with its number."""
+    the engine wrote it (canonical JSON), and the row carries a v2 content
+    hash of every column (:mod:`db.invoice_hash`)."""
     snapshot_text = canonical_json(snapshot.document)
     row = IssuedInvoice(
         number=number,
@@ -194,11 +196,13 @@ def insert_issued_invoice(
         closing_balance=snapshot.minute_bank.closing_balance,
         replenishment=snapshot.minute_bank.replenishment,
         snapshot=snapshot_text,
-        content_hash=content_hash(number, snapshot_text),
+        snapshot_hash=snapshot_digest(snapshot_text),
+        content_hash="",
         issued_by=actor,
     )
     if issued_at is not None:
         row.issued_at = issued_at
+    row.content_hash = header_hash(header_of(row))
     session.add(row)
     session.flush()
     for position, line in enumerate(snapshot.lines, start=1):
@@ -217,18 +221,19 @@ def insert_issued_invoice(
 
 
 def run_issuing(sessions: Callable[[], AbstractContextManager[Session]], work: Callable[[Session], T]) -> T:
-    """Run ``work`` in one transaction that holds the issuing lock.
+    """Run ``work`` in one transaction that holds the billing-facts lock
+    (:func:`db.locks.lock_billing_facts`) before it reads anything.
 
-    On PostgreSQL an advisory lock lets one issuer in at a time. Where two
-    still collide (SQLite, or another process that got there first) the
-    loser fails on the unique constraints, rolls back, and runs ``work``
-    again from the start — and then finds the invoices issued.
+    One issuer or import at a time: an import running now finishes first and
+    its facts are priced; one that starts later finds the cycle issued and
+    warns. Where two issuers still collide (another process that got there
+    first) the loser fails on the unique constraints, rolls back, and runs
+    ``work`` again from the start — and then finds the invoices issued.
     """
     for attempt in range(ISSUE_ATTEMPTS):
         try:
             with sessions() as session:
-                if session.get_bind().dialect.name == "postgresql":
-                    session.execute(select(func.pg_advisory_xact_lock(ISSUE_LOCK_KEY)))
+                lock_billing_facts(session)
                 return work(session)
         except (IntegrityError, OperationalError):
             if attempt == ISSUE_ATTEMPTS - 1:

@@ -26,8 +26,18 @@ from billing.money import format_usd
 
 from . import audit
 from .errors import FieldError, NotFound
+from .invoice_hash import (
+    HEADER_COLUMNS,
+    LEDGER_COLUMNS,
+    header_hash,
+    integrity_error,
+    remember_verified,
+    row_problems,
+    unverified,
+)
 from .models import Adjustment, Agency, Invoice, Payment
 
+VERIFY_CHUNK = 1000  # invoice ids per look-up of rows not verified yet
 
 @dataclass(frozen=True)
 class StoredPayment:
@@ -229,15 +239,18 @@ def reversal_of(*, session: Session, number: str) -> str | None:
 def load_ledger(
     session: Session, agency_ids: Sequence[str] | None = None
 ) -> tuple[list[LedgerInvoice], list[LedgerPayment]]:
-    """Every issued invoice, payment and adjustment, as the engine's ledger."""
+    """Every issued invoice, payment and adjustment, as the engine's ledger.
+
+    Every invoice row used is checked against its content hash first
+    (:func:`verify_ledger_invoices`): one that was changed after issuing
+    raises :class:`~db.errors.InvoiceIntegrityError` instead of a status.
+    """
     only = (lambda column: True) if agency_ids is None else (lambda column: column.in_(list(agency_ids)))
-    # Only the columns the ledger needs: an invoice row also holds its frozen snapshot.
-    ledger_invoices = [
-        LedgerInvoice(*row) for row in session.execute(
-            select(Invoice.number, Invoice.agency_id, Invoice.invoice_date, Invoice.due_date, Invoice.total)
-            .where(only(Invoice.agency_id))
-        )
-    ]
+    # Only the columns the ledger needs (and the hash): an invoice row also holds its frozen snapshot.
+    rows = session.execute(select(*(getattr(Invoice, name) for name in LEDGER_COLUMNS)).where(only(Invoice.agency_id))).all()
+    verify_ledger_invoices(session, rows)
+    ledger_invoices = [LedgerInvoice(number, agency_id, invoice_date, due_date, total)
+                       for _, number, agency_id, invoice_date, due_date, total in rows]
     due = {i.number: i.due_date for i in ledger_invoices}
     # Same-day payments apply in the order they were recorded.
     entries: list[tuple[date, datetime, LedgerPayment]] = []
@@ -254,6 +267,51 @@ def load_ledger(
             ledger_invoices.append(LedgerInvoice(adjustment_number(a), a.agency_id, a.on_date, debit_due_date(a, due), a.amount))
     entries.sort(key=lambda e: (e[0], e[1]))
     return ledger_invoices, [payment for _, _, payment in entries]
+
+
+def verify_ledger_invoices(session: Session, rows: Sequence[Sequence[object]]) -> None:
+    """Raise unless every ledger row (``LEDGER_COLUMNS``: id, number,
+    agency_id, invoice_date, due_date, total) is as issued.
+
+    A row this process has verified before in this database is looked up and
+    done. The others are read again in full — every column the hash covers,
+    and for a v1 invoice (or one that does not match, to say what differs)
+    its snapshot — and checked; the row the ledger read must then be one of
+    those verified, so a row changed between the two reads is caught too.
+    """
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    unseen = unverified(database, rows)
+    if not unseen:
+        return
+    ids = sorted({int(str(row[0])) for row in unseen})
+    columns = [getattr(Invoice, name) for name in HEADER_COLUMNS]
+    verified: list[tuple[object, ...]] = []
+    suspect: dict[int, tuple[dict[str, object], str, tuple[object, ...]]] = {}  # v1, or not matching
+    for chunk in _chunks(ids):
+        for row in session.execute(select(Invoice.id, *columns, Invoice.content_hash).where(Invoice.id.in_(chunk))):  # type: ignore[union-attr]
+            invoice_id, *header, content_hash = row
+            ledger_row = (invoice_id, row.number, row.agency_id, row.invoice_date, row.due_date, row.total)
+            if row.snapshot_hash is not None and header_hash(header) == content_hash:
+                verified.append(ledger_row)
+            else:
+                suspect[invoice_id] = dict(zip(HEADER_COLUMNS, header, strict=True)), content_hash, ledger_row
+    problems: dict[int, list[str]] = {}
+    for chunk in _chunks(sorted(suspect)):
+        for invoice_id, snapshot in session.execute(select(Invoice.id, Invoice.snapshot).where(Invoice.id.in_(chunk))):  # type: ignore[union-attr]
+            header, content_hash, ledger_row = suspect[invoice_id]
+            found = row_problems(header, content_hash, snapshot)
+            if found is None:  # a v1 invoice that matches
+                verified.append(ledger_row)
+            else:
+                problems[invoice_id] = found
+    remember_verified(database, verified)
+    bad = unverified(database, unseen)
+    if bad:
+        raise integrity_error([(str(row[1]), str(row[2]), problems.get(int(str(row[0])), [])) for row in bad])
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start:start + VERIFY_CHUNK] for start in range(0, len(ids), VERIFY_CHUNK)]
 
 
 def agency_statuses(

@@ -172,7 +172,9 @@ class Appointment(SQLModel, table=True):
 
 
 class Invoice(SQLModel, table=True):
-    """An issued invoice: frozen. Database triggers refuse updates and deletes."""
+    """An issued invoice: frozen. Database triggers refuse updates, deletes,
+    truncation and (SQLite) a REPLACE of an existing row; ``content_hash``
+    covers every other column (see :mod:`db.invoice_hash`)."""
 
     __tablename__ = "invoice"
     __table_args__ = (UniqueConstraint("agency_id", "cycle", name="uq_invoice_agency_cycle"),)
@@ -191,6 +193,7 @@ class Invoice(SQLModel, table=True):
     closing_balance: int = Field(sa_column=Column(BigInteger, nullable=False))
     replenishment: int = Field(sa_column=Column(BigInteger, nullable=False))
     snapshot: str = Field(sa_type=Text)
+    snapshot_hash: str | None = Field(default=None, max_length=64)  # sha256 of snapshot; NULL: a v1 content hash
     content_hash: str = Field(max_length=64)
     issued_at: datetime = Field(default_factory=utcnow)
     issued_by: str = Field(max_length=200)

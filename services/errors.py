@@ -7,6 +7,6 @@ which is why they are defined in :mod:`db.errors`); pages, ``ui/`` and
 
 from __future__ import annotations
 
-from db.errors import BillingError, FieldError, NotFound
+from db.errors import BillingError, FieldError, InvoiceIntegrityError, NotFound
 
-__all__ = ["BillingError", "FieldError", "NotFound"]
+__all__ = ["BillingError", "FieldError", "InvoiceIntegrityError", "NotFound"]

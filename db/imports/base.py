@@ -41,6 +41,10 @@ class IssuedCycles:
                 self.last_cutoff[agency_id] = cycle.cutoff
                 self.last_invoice_date[agency_id] = cycle.invoice_date
 
+    def pairs(self) -> set[tuple[str, str]]:
+        """Every issued (agency, cycle)."""
+        return {(agency_id, cycle) for agency_id, cycles in self.cycles.items() for cycle in cycles}
+
     def cycle_of(self, agency_id: str, day: date | None) -> str | None:
         """The issued cycle whose closed period holds ``day``, if any."""
         if day is None or day > self.last_cutoff.get(agency_id, date.min):

@@ -19,10 +19,16 @@ silently overwritten). Facts that fall in a cycle already issued for their
 agency are stored (they are facts), but issued invoices never change: the
 summary's ``warnings`` say so, per agency and cycle.
 
-Writers wait for each other: on SQLite the transaction starts with
-``BEGIN IMMEDIATE`` (one writer at a time, and the checks see exactly what
-the writes will be checked against); on PostgreSQL imports take an advisory
-lock, and the unique keys stop anything that races them.
+Writers wait for each other: the transaction first takes the billing-facts
+lock (:mod:`db.locks`: ``BEGIN IMMEDIATE`` on SQLite, an advisory lock on
+PostgreSQL), the same lock issuing holds, and only then reads what is stored
+— the issued cycles included — so the checks see exactly what the writes
+will be checked against, and a cycle issued while the file was on its way
+is either issued after the import (and prices its facts) or before it (and
+the import warns about every fact that lands in it). Right before writing,
+the issued cycles are read again: had anything issued without the lock, the
+import stops and nothing is written. The unique keys stop anything else that
+races it.
 """
 
 from __future__ import annotations
@@ -32,7 +38,6 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import IO, Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
@@ -42,6 +47,7 @@ from settings import billing_zone  # the configured zone (BILLING_TIMEZONE)
 from .. import audit
 from ..engine import get_engine
 from ..errors import BillingError
+from ..locks import lock_billing_facts
 from .agencies import AgenciesImporter, ContractsImporter
 from .base import Context, Importer, IssuedCycles
 from .calls import CallsImporter
@@ -77,7 +83,6 @@ IMPORTERS: dict[ImportKind, type[Importer]] = {
     ImportKind.PAYMENTS: PaymentsImporter,
 }
 KINDS = tuple(str(kind) for kind in ImportKind)
-IMPORT_LOCK_KEY = 7243003  # pg_advisory_xact_lock: one import at a time
 PROGRESS_EVERY = 50_000  # rows
 
 
@@ -117,11 +122,12 @@ def import_file(
             raise problems.rejection()
         with Session(engine, expire_on_commit=False) as session:
             try:
-                _begin(session)
+                lock_billing_facts(session)  # before anything is read: see the module docstring
                 context = Context(name, problems, timestamps, session, IssuedCycles(session), actor)
                 importer = importer_class(context)
                 rows = _validate(importer, csv_file, name, report)
                 problems.raise_if_any()
+                _still_issued_as_checked(context, name)
                 inserted = _write(importer, csv_file, name, rows, report)
                 summary = {
                     "kind": kind,
@@ -158,12 +164,16 @@ def import_file(
     return summary
 
 
-def _begin(session: Session) -> None:
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    elif connection.dialect.name == "postgresql":
-        connection.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
+def _still_issued_as_checked(context: Context, name: str) -> None:
+    """The warnings were counted against the cycles issued when the import
+    took the lock; refuse to write if that is no longer what is stored."""
+    now = IssuedCycles(context.session).pairs()
+    if now != context.issued.pairs():
+        added = sorted(f"{cycle} for {agency_id}" for agency_id, cycle in now - context.issued.pairs())
+        raise BillingError(
+            f"{name}: cycles were issued while the file was being checked ({', '.join(added[:5]) or 'changed'}), "
+            "so nothing was imported: import it again to see which facts fall in them"
+        )
 
 
 def _validate(importer: Importer, csv_file: CsvFile, name: str, report: Progress) -> int:
