@@ -93,3 +93,25 @@ def test_the_shipped_streamlit_config_hides_tracebacks_and_developer_controls():
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["address"] == "127.0.0.1"
     assert config["server"]["fileWatcherType"] == "none"
+
+
+def test_a_database_with_real_accounts_is_never_given_the_demo_and_its_passwords(empty_db, monkeypatch):
+    from sqlalchemy import func, select
+
+    from db.engine import get_engine, session_scope
+    from db.models import Account, Agency
+    from services import accounts
+    from services.access import SYSTEM
+    from services.setup import database_is_empty
+
+    from .conftest import new_app
+
+    accounts.add_account(SYSTEM, email="real.finance@example.com", role="finance", password="a-real-password")
+    assert not database_is_empty()
+    monkeypatch.setenv("BILLING_AUTO_SEED", "1")
+    at = new_app().run()
+    assert not at.exception
+    with session_scope(get_engine(empty_db)) as session:
+        assert session.scalar(select(func.count()).select_from(Agency)) == 0
+        emails = set(session.scalars(select(Account.email)))
+    assert emails == {"real.finance@example.com"}, "no demo account was added"

@@ -166,9 +166,9 @@ def _check_outcome(url: str, summary: dict, issued: dict, calls: Counter[str], m
 def _users(url: str) -> list[tuple[str, str]]:
     """The users of every agency onboarded before November's closed period (so invoiced for all of it)."""
     with session_scope(get_engine(url)) as session:
-        users = sorted(session.execute(
+        users = sorted((agency_id, user_id) for agency_id, user_id in session.execute(
             select(DialerUser.agency_id, DialerUser.user_id).join(Agency, Agency.id == DialerUser.agency_id)
-            .where(Agency.onboarded_on < NOVEMBER.closed_period.start)).tuples())
+            .where(Agency.onboarded_on < NOVEMBER.closed_period.start)).all())
     with session_scope(get_engine(url)) as session:
         assert not session.scalar(select(func.count()).select_from(Invoice).where(Invoice.cycle == str(NOVEMBER)))
     dispose_engines()
