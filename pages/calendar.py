@@ -21,17 +21,18 @@ st.caption(f"Today is {md(day(today))}. Cycle {cycle} is the next to be invoiced
 
 months = sorted({(d.year, d.month) for cal in calendars for d, _ in cal.key_dates()})
 shown = [m for m in months if m >= (today.year, today.month)][:4]  # this month on: what is still ahead
-grid = st.columns(2)
-for index, (year, month) in enumerate(shown):
-    with grid[index % 2]:
-        st.html(month_grid_html(year, month, calendars, today))
+for pair in range(0, len(shown), 2):  # a row of two months, so a narrow screen stacks them in order
+    for column, (year, month) in zip(st.columns(2), shown[pair:pair + 2], strict=False):
+        with column:
+            st.html(month_grid_html(year, month, calendars, today))
 
 left, right = st.columns([3, 1])
 with left:
-    rows = [(d, name, str(cal.cycle)) for cal in calendars for d, name in cal.key_dates()]
+    # What is still ahead, soonest first: the cycle just invoiced keeps its due and restriction dates here.
+    rows = sorted((d, name, str(cal.cycle)) for cal in calendars for d, name in cal.key_dates() if d >= today)
     st.dataframe(
         pd.DataFrame({"Date": [day(d) for d, _, _ in rows], "What": [n for _, n, _ in rows], "Cycle": [c for _, _, c in rows],
-                      "In": [f"{(d - today).days} days" if d >= today else "past" for d, _, _ in rows]}),
+                      "In": ["today" if d == today else counted((d - today).days, "day") for d, _, _ in rows]}),
         hide_index=True, width="stretch", key="key_dates",
     )
 with right:
@@ -57,11 +58,11 @@ frame = pd.DataFrame({
     "Minimum": [r.minimum_users for r in rows],
     "Free seats under minimum": [r.free_seats_under_minimum for r in rows],
     "Idle 30+ days (billed)": [len(r.idle_users) for r in rows],
-    "Numbers to be cleaned": [r.numbers_to_clean if r.cleaning_contracted else None for r in rows],
+    "Numbers to be cleaned": [str(r.numbers_to_clean) if r.cleaning_contracted else "— not contracted" for r in rows],
 })
 st.dataframe(frame, hide_index=True, width="stretch", key="housekeeping_table",
              column_config={"Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=(.+)$"),
-                            "Numbers to be cleaned": st.column_config.NumberColumn(help="Empty: number cleaning not contracted")})
+                            "Numbers to be cleaned": st.column_config.TextColumn(help="Dialing numbers the next invoice cleans")})
 idle = [r for r in rows if r.idle_users]
 if idle:
     with st.expander(f"Idle users to review: {sum(len(r.idle_users) for r in idle)} across {counted(len(idle), 'agency')}"):
