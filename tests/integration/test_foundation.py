@@ -6,29 +6,27 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import uuid
 from datetime import UTC, date
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 from json_compare import without_descriptions
-from pg import create_database, drop_database, with_database
+from pg import drop_database
+from seeded import seed_postgres_template, seed_sqlite_template, seeded_copy
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 
 from billing import Cycle, Status, facts_from_scenario, price_invoice
 from billing.scenario import invoice_to_json
-from db.engine import dispose_engines, get_engine, session_scope
+from db.engine import get_engine, session_scope
 from db.errors import BillingError, FieldError
 from db.ledger import agency_statuses
 from db.models import Agency, AgencyContract, AuditEvent, Invoice, Payment
 from services.access import Role, Viewer
-from services.demo import SeedOptions, seed_demo
+from services.demo import SeedOptions
 from services.issuing import issue_cycle
 from services.payments import record_payment as pay
 from services.previews import invoice_preview_in, previews_in, scenario
@@ -51,45 +49,23 @@ def engine(database_url):
 @pytest.fixture(scope="module")
 def sqlite_template(tmp_path_factory) -> Path:
     """The small demo portfolio seeded once; tests get a copy."""
-    path = tmp_path_factory.mktemp("seeded") / "template.db"
-    seed_demo(SMALL, sessions=sessions_for(get_engine(f"sqlite:///{path}")))
-    dispose_engines()
-    return path
+    return seed_sqlite_template(tmp_path_factory.mktemp("seeded") / "template.db", SMALL)
 
 
 @pytest.fixture(scope="module")
 def postgres_template(postgres_url) -> str:
-    url = create_database(postgres_url, "seeded_template")
-    seed_demo(SMALL, sessions=sessions_for(get_engine(url)))
-    dispose_engines()  # a template database must have no connections
-    yield "seeded_template"
+    yield seed_postgres_template(postgres_url, "seeded_template", SMALL)
     drop_database(postgres_url, "seeded_template")
 
 
 @pytest.fixture(params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
 def seeded_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        copy = tmp_path / "seeded.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
-        return f"sqlite:///{copy}"
-    template = request.getfixturevalue("postgres_template")
-    server = request.getfixturevalue("postgres_url")
-    name = f"seeded_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(**_admin(server), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    request.addfinalizer(lambda: drop_database(server, name))
-    return with_database(server, name)
+    return seeded_copy(request, tmp_path, "seeded")
 
 
 @pytest.fixture
 def seeded(seeded_url):
     return get_engine(seeded_url)
-
-
-def _admin(server_url: str) -> dict:
-    from pg import _connect_kwargs
-
-    return _connect_kwargs(with_database(server_url, "postgres"))
 
 
 def _agency(session, agency_id="A-9"):

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pg import _connect_kwargs, create_database, drop_database, with_database
+from pg import _connect_kwargs, drop_database, with_database
+from seeded import seed_postgres_template, seed_sqlite_template, seeded_copy
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,41 +57,19 @@ IMMUTABLE = ("invoice", "invoice_line", "audit_event")
 
 @pytest.fixture(scope="module")
 def sqlite_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("immutable") / "template.db"
-    seed_demo(SMALL, sessions=sessions_for(get_engine(f"sqlite:///{path}")))
-    dispose_engines()
-    with sqlite3.connect(path) as connection:  # one file to copy, no WAL beside it
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
+    return seed_sqlite_template(tmp_path_factory.mktemp("immutable") / "template.db", SMALL)
 
 
 @pytest.fixture(scope="module")
 def postgres_template(postgres_url) -> str:
-    url = create_database(postgres_url, "immutable_template")
-    seed_demo(SMALL, sessions=sessions_for(get_engine(url)))
-    dispose_engines()
-    yield "immutable_template"
+    yield seed_postgres_template(postgres_url, "immutable_template", SMALL)
     drop_database(postgres_url, "immutable_template")
-
-
-def _copy_of_template(server: str, template: str, name: str, owner: str | None = None) -> str:
-    with psycopg.connect(**_connect_kwargs(with_database(server, "postgres")), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"' + (f' OWNER "{owner}"' if owner else ""))
-    return with_database(server, name)
 
 
 @pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
                         pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
 def seeded_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        copy = tmp_path / "seeded.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
-        return f"sqlite:///{copy}"
-    server = request.getfixturevalue("postgres_url")
-    name = f"immutable_{uuid.uuid4().hex[:10]}"
-    url = _copy_of_template(server, request.getfixturevalue("postgres_template"), name)
-    request.addfinalizer(lambda: drop_database(server, name))
-    return url
+    return seeded_copy(request, tmp_path, "immutable")
 
 
 @pytest.fixture

@@ -16,25 +16,23 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
-from pg import _connect_kwargs, create_database, drop_database, with_database
+from pg import drop_database
+from seeded import seed_postgres_template, seed_sqlite_template, seeded_copy
 from sqlalchemy import func, select
 
 from billing import Cycle
 from billing.usage import billable_minutes
 from db.engine import dispose_engines, get_engine, session_scope
 from db.models import Agency, CallDay, DialerUser, Invoice
-from services.demo import SeedOptions, seed_demo
+from services.demo import SeedOptions
 from services.unit_of_work import sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,35 +47,19 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sqlite_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("import-while-issuing") / "template.db"
-    seed_demo(SEED, sessions=sessions_for(get_engine(f"sqlite:///{path}")))
-    dispose_engines()
-    return path
+    return seed_sqlite_template(tmp_path_factory.mktemp("import-while-issuing") / "template.db", SEED)
 
 
 @pytest.fixture(scope="module")
 def postgres_template(postgres_url) -> str:
-    url = create_database(postgres_url, "import_while_issuing_template")
-    seed_demo(SEED, sessions=sessions_for(get_engine(url)))
-    dispose_engines()  # a template database must have no connections
-    yield "import_while_issuing_template"
+    yield seed_postgres_template(postgres_url, "import_while_issuing_template", SEED)
     drop_database(postgres_url, "import_while_issuing_template")
 
 
 @pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
                         pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
 def seeded_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        copy = tmp_path / "seeded.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
-        return f"sqlite:///{copy}"
-    template = request.getfixturevalue("postgres_template")
-    server = request.getfixturevalue("postgres_url")
-    name = f"racing_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(**_connect_kwargs(with_database(server, "postgres")), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    request.addfinalizer(lambda: drop_database(server, name))
-    return with_database(server, name)
+    return seeded_copy(request, tmp_path, "racing")
 
 
 def _calls_file(path: Path, users: list[tuple[str, str]], rows: int) -> tuple[Counter[str], Counter[str]]:
