@@ -14,7 +14,7 @@ import settings
 from services import logs
 from services.access import Permission, Viewer
 from services.errors import InvoiceIntegrityError
-from ui.auth import VIEWER_KEY, is_signed_in, sign_out, signed_in_viewer
+from ui.auth import VIEWER_KEY, known_viewer, sign_out, signed_in_viewer, write_cookie
 from ui.context import bootstrap
 from ui.format import counted, md
 
@@ -57,11 +57,12 @@ def navigation_pages(viewer: Viewer | None) -> dict[str, list[st.Page]]:
 
 
 bootstrap()
-if not is_signed_in():
+known = known_viewer()
+if known is None:
     # Register the pages (hidden) before the sign-in screen, so a deep link
     # such as /invoices?agency=… survives signing in.
     st.navigation(navigation_pages(None), position="hidden")
-viewer = signed_in_viewer()
+viewer = known or signed_in_viewer()
 st.session_state[VIEWER_KEY] = viewer
 page = st.navigation(navigation_pages(viewer))
 
@@ -71,6 +72,11 @@ with st.sidebar:
     if st.button("Sign out", icon=":material/logout:", key="sign_out"):
         sign_out()
         st.rerun()
+    if st.button("Sign out everywhere", icon=":material/devices:", key="sign_out_everywhere", type="tertiary",
+                 help="Ends your sessions in every browser and on every device"):
+        sign_out(everywhere=True)
+        st.rerun()
+    write_cookie()
 try:
     page.run()
 except InvoiceIntegrityError as error:

@@ -17,6 +17,7 @@ starts: a bad value stops the start with one line naming the variable.
 | ``BILLING_ISSUER_NAME`` | who issues the invoices, printed on every PDF | ``Dialer Platform`` |
 | ``BILLING_ISSUER_DETAILS`` | the line under it: address, e-mail | ``Billing · billing@dialer-platform.example`` |
 | ``BILLING_LOG_LEVEL`` | ``DEBUG``, ``INFO``, ``WARNING`` or ``ERROR`` | ``INFO`` |
+| ``BILLING_SESSION_HOURS`` | hours without activity after which a sign-in ends (1 to 720) | ``8`` |
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ DEFAULT_ZONE = "America/New_York"
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent / "data" / "billing.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_WARNING_DAYS = 14  # the restriction date is 15 days after the due date
+MAX_SESSION_HOURS = 720  # a month: longer than that, sign in again
 
 
 class SettingsError(ValueError):
@@ -48,6 +50,7 @@ class Settings:
     issuer_name: str
     issuer_details: str
     log_level: str
+    session_hours: int
 
 
 def _text(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -94,6 +97,13 @@ def _warning_days(environ: Mapping[str, str]) -> int:
     return int(text)
 
 
+def _session_hours(environ: Mapping[str, str]) -> int:
+    text = _text(environ, "BILLING_SESSION_HOURS", "8")
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_SESSION_HOURS:
+        raise SettingsError(f"BILLING_SESSION_HOURS: {text!r} is not a whole number of hours from 1 to {MAX_SESSION_HOURS}")
+    return int(text)
+
+
 def _log_level(environ: Mapping[str, str]) -> str:
     level = _text(environ, "BILLING_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
@@ -123,6 +133,7 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         issuer_name=_text(env, "BILLING_ISSUER_NAME", "Dialer Platform"),
         issuer_details=_text(env, "BILLING_ISSUER_DETAILS", "Billing · billing@dialer-platform.example"),
         log_level=_log_level(env),
+        session_hours=_session_hours(env),
     )
 
 

@@ -284,6 +284,24 @@ class AccountAgency(SQLModel, table=True):
     agency_id: str = Field(foreign_key="agency.id", primary_key=True, max_length=40)
 
 
+class SignInSession(SQLModel, table=True):
+    """A signed-in browser: the cookie carries a random token, only its
+    sha256 is stored, so a copy of this table signs nobody in. Ended by
+    signing out, by inactivity, or by a change to the account."""
+
+    __tablename__ = "sign_in_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    email: str = Field(foreign_key="account.email", max_length=200, index=True)
+    stamp: str = Field(max_length=64)  # the account as it was at sign-in: services.accounts._stamp
+    client: str = Field(default="", max_length=64)
+    started_at: datetime = Field(default_factory=clock.real_now)  # expiry runs on real time, like lockouts
+    last_seen_at: datetime = Field(default_factory=clock.real_now)
+    ended_at: datetime | None = Field(default=None)
+    ended_because: str | None = Field(default=None, max_length=40)
+
+
 class LoginFailure(SQLModel, table=True):
     """A sign-in attempt not (yet) known to be right, kept to rate-limit
     guessing across app instances; a right password clears its e-mail's."""

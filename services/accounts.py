@@ -9,7 +9,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import clock
 from db import accounts, audit
+from db import sign_in_sessions as sign_ins
 from db.models import Account
 
 from .access import Permission, Role, Viewer
@@ -137,6 +139,7 @@ def set_role(viewer: Viewer, *, email: str, role: Role | str, sessions: SessionF
     chosen = _role(role)
     with sessions() as session:
         info = _info(accounts.set_role(session, email=email, role=chosen.value, actor=viewer.email))
+        sign_ins.end_all(session, email=info.email, at=clock.real_now(), because="account changed")
     log.info("role changed: %s is now %s, by %s", info.email, info.role, viewer.email)
     return info
 
@@ -145,6 +148,7 @@ def set_password(viewer: Viewer, *, email: str, password: str, sessions: Session
     viewer.require(Permission.MANAGE_ACCOUNTS)
     with sessions() as session:
         accounts.set_password(session, email=email, password=password, actor=viewer.email)
+        sign_ins.end_all(session, email=email.strip().lower(), at=clock.real_now(), because="account changed")
     log.info("password set for %s by %s", email.strip().lower(), viewer.email)
 
 
@@ -156,4 +160,8 @@ def assign_agencies(
     with sessions() as session:
         if Role(accounts.get_account(session, email).role) is not Role.ACCOUNT_MANAGER:
             raise FieldError("E-mail", f"{email.strip().lower()} is not an account manager; only they have assigned agencies")
-        return accounts.assign_agencies(session, email=email, agency_ids=[a.strip() for a in agency_ids], actor=viewer.email)
+        added = accounts.assign_agencies(session, email=email, agency_ids=[a.strip() for a in agency_ids],
+                                         actor=viewer.email)
+        if added:
+            sign_ins.end_all(session, email=email.strip().lower(), at=clock.real_now(), because="account changed")
+        return added

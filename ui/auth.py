@@ -3,7 +3,10 @@
 With an ``[auth]`` section in ``.streamlit/secrets.toml`` people sign in
 through the identity provider (``st.login``) and their e-mail is looked up in
 the accounts table for a role. Without it, local accounts sign in with an
-e-mail and a password (``python manage.py user add …``).
+e-mail and a password (``python manage.py user add …``) and stay signed in
+through a cookie holding a session token (``services.sign_in_sessions``):
+a reload, a new tab or a pasted link opens a new Streamlit session, which
+reads the cookie from its connection and resumes without a password.
 """
 
 from __future__ import annotations
@@ -12,13 +15,20 @@ import logging
 
 import streamlit as st
 
+import settings
 from services.access import Viewer
 from services.accounts import sign_in_with_password, still_signed_in, viewer_for_email
 from services.errors import FieldError
+from services.sign_in_sessions import SessionEnded, end_every_session, end_session, resume_session, start_session
 
 from .format import md
 
 VIEWER_KEY = "viewer"
+TOKEN_KEY = "_sign_in_token"
+SPENT_COOKIE_KEY = "_spent_cookie"  # a cookie token already found ended: not tried again
+COOKIE_WRITE_KEY = "_cookie_to_write"  # a token to put in the cookie, or "" to clear it
+COOKIE = "billing_session"
+COOKIE_MAX_AGE = settings.MAX_SESSION_HOURS * 3600  # the server ends sessions sooner; the cookie just carries the token
 log = logging.getLogger(__name__)
 
 
@@ -55,15 +65,68 @@ def _sign_in_with_provider() -> Viewer:
     return viewer
 
 
-def _sign_in_with_password() -> Viewer:
-    viewer = st.session_state.get(VIEWER_KEY)
-    if isinstance(viewer, Viewer):
-        if still_signed_in(viewer):
+def _cookie_token() -> str:
+    try:
+        token = st.context.cookies.get(COOKIE)
+    except Exception:  # a bare run or AppTest: no browser, no cookies
+        return ""
+    return token if isinstance(token, str) and token != st.session_state.get(SPENT_COOKIE_KEY) else ""
+
+
+def _resumed_viewer() -> Viewer | None:
+    """The viewer of this browser's session, if it can go on; a reason for the
+    sign-in screen otherwise."""
+    token = st.session_state.get(TOKEN_KEY) or _cookie_token()
+    if not token:
+        viewer = st.session_state.get(VIEWER_KEY)
+        if isinstance(viewer, Viewer) and still_signed_in(viewer):  # put there in-process (tests)
             return viewer
-        st.session_state.pop(VIEWER_KEY, None)
-        st.cache_data.clear()
-        st.session_state["_signed_out_because"] = ("Your account changed (role, agencies or password); "
-                                                   "sign in again to go on.")
+        if isinstance(viewer, Viewer):
+            _forget("Your account changed (role, agencies or password); sign in again to go on.")
+        return None
+    try:
+        viewer = resume_session(token)
+    except SessionEnded as ended:
+        from_cookie = token != st.session_state.get(TOKEN_KEY)
+        _forget(str(ended), spent=token if from_cookie else None)
+        return None
+    st.session_state[VIEWER_KEY], st.session_state[TOKEN_KEY] = viewer, token
+    return viewer
+
+
+def _forget(reason: str, spent: str | None = None) -> None:
+    was_signed_in = VIEWER_KEY in st.session_state or TOKEN_KEY in st.session_state or spent
+    st.session_state.pop(VIEWER_KEY, None)
+    st.session_state.pop(TOKEN_KEY, None)
+    if spent:
+        st.session_state[SPENT_COOKIE_KEY] = spent
+    st.session_state[COOKIE_WRITE_KEY] = ""
+    st.cache_data.clear()
+    if was_signed_in:
+        st.session_state["_signed_out_because"] = reason
+
+
+def write_cookie() -> None:
+    """Put a new session token in the browser's cookie (or clear it), once.
+
+    Streamlit has no API to set a cookie, so a small script does it in the
+    page; the cookie is ``SameSite=Strict`` and, over HTTPS, ``Secure``.
+    """
+    token = st.session_state.pop(COOKIE_WRITE_KEY, None)
+    if token is None:
+        return
+    value, age = (token, COOKIE_MAX_AGE) if token else ("", 0)
+    st.html(f"""<script>
+document.cookie = "{COOKIE}={value}; Path=/; Max-Age={age}; SameSite=Strict"
+  + (location.protocol === "https:" ? "; Secure" : "");
+</script>""", unsafe_allow_javascript=True, width="content")
+
+
+def _sign_in_with_password() -> Viewer:
+    viewer = _resumed_viewer()
+    if viewer is not None:
+        return viewer
+    write_cookie()
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title("Dialer Billing")
@@ -77,10 +140,13 @@ def _sign_in_with_password() -> Viewer:
             submitted = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
         if submitted:
             try:
-                st.session_state[VIEWER_KEY] = sign_in_with_password(email, password, client=_client())
+                viewer = sign_in_with_password(email, password, client=_client())
             except FieldError as error:
                 st.error(error.problem.capitalize() + ".", icon=":material/lock:")
             else:
+                token = start_session(viewer, client=_client())
+                st.session_state[VIEWER_KEY], st.session_state[TOKEN_KEY] = viewer, token
+                st.session_state[COOKIE_WRITE_KEY] = token
                 st.rerun()
     st.stop()
 
@@ -99,16 +165,23 @@ def signed_in_viewer() -> Viewer:
     return _sign_in_with_provider() if oidc_configured() else _sign_in_with_password()
 
 
-def is_signed_in() -> bool:
-    """Whether a viewer is known, without drawing anything."""
+def known_viewer() -> Viewer | None:
+    """The viewer if this browser is signed in (by session, cookie or the
+    identity provider); None, without drawing anything, if not."""
     if oidc_configured():
-        return bool(st.user.is_logged_in)
-    return isinstance(st.session_state.get(VIEWER_KEY), Viewer)
+        return _sign_in_with_provider() if st.user.is_logged_in else None
+    return _resumed_viewer()
 
 
-def sign_out() -> None:
-    st.session_state.pop(VIEWER_KEY, None)
-    st.cache_data.clear()
+def sign_out(*, everywhere: bool = False) -> None:
+    """Sign out this browser (all its tabs), or every device of the account."""
+    token = st.session_state.get(TOKEN_KEY)
+    viewer = st.session_state.get(VIEWER_KEY)
+    if everywhere and isinstance(viewer, Viewer):
+        end_every_session(viewer)
+    elif token:
+        end_session(token)
+    _forget("You signed out on every device." if everywhere else "You signed out.", spent=_cookie_token() or None)
     if oidc_configured():
         st.logout()
 

@@ -30,6 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 FINANCE = next((email, password) for email, _, role, password in DEMO_ACCOUNTS if role == "finance")
+SERVER_DATABASES: list[str] = []  # the database URL of each server started, for tests that change it from outside
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
@@ -56,6 +57,7 @@ def server(tmp_path_factory):
               sessions=sessions_for(get_engine(f"sqlite:///{database}")))
     dispose_engines()
     port = _free_port()
+    SERVER_DATABASES.append(f"sqlite:///{database}")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "BILLING_TODAY": "2026-11-25", "BILLING_AUTO_SEED": "0"}
     log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")
     process = subprocess.Popen(
