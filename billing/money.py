@@ -161,6 +161,13 @@ def format_usd(value: Decimal, *, places: int | None = None) -> str:
     return f"{sign}${abs(value):,.{places}f}"
 
 
+def format_signed_usd(value: Decimal) -> str:
+    """A change or a deduction: ``+$5.00``, ``-$5.00``, ``$0.00``. The one
+    signed form on screen and in PDFs: the ASCII minus of :func:`format_usd`
+    (which ``st.metric`` also reads to point its arrow down)."""
+    return ("+" if value > 0 else "") + format_usd(value)
+
+
 def format_count(value: int) -> str:
     """``35,471`` — thousands separators for people, never for machines."""
     return f"{value:,}"

@@ -10,10 +10,10 @@ from services.access import Permission
 from services.dates import EARLIEST
 from services.errors import BillingError
 from services.overdue import invoice_cycle, open_invoice_numbers, overdue_csv
-from services.payments import PossibleDuplicate, record_payment
+from services.payments import PaymentEffect, payment_effect, record_payment
 from ui import cache, charts
 from ui.context import page_setup
-from ui.format import STATUS_LABELS, counted, day, md, money_float, usd, usd_typed
+from ui.format import STATUS_LABELS, counted, day, md, money_float, usd
 from ui.pickers import agency_names
 
 viewer, today = page_setup("Overdue", Permission.VIEW_OVERDUE)
@@ -105,12 +105,11 @@ with st.form("payment_form", clear_on_submit=False):
     submitted = st.form_submit_button("Record payment", type="primary")
 
 
-def _record(request: dict[str, object], *, confirmed: bool) -> None:
+def _record(effect: PaymentEffect) -> None:
     try:
-        p = record_payment(viewer, confirm_duplicate=confirmed, **request)  # type: ignore[arg-type]
-    except PossibleDuplicate as duplicate:
-        st.session_state["pay_pending"] = (request, f"{duplicate.problem[0].upper()}{duplicate.problem[1:]}.")
-        st.rerun()
+        # What was shown is what is recorded: a possible duplicate was on the summary the person confirmed.
+        p = record_payment(viewer, agency_id=effect.agency_id, amount=str(effect.amount), paid_on=effect.paid_on,
+                           invoice_number=effect.invoice_number, reference=effect.reference, confirm_duplicate=True)
     except BillingError as error:
         st.error(f"Not recorded. {md(error)}", icon=":material/error:")
     else:
@@ -123,28 +122,49 @@ def _record(request: dict[str, object], *, confirmed: bool) -> None:
         st.rerun()
 
 
+def _summary(effect: PaymentEffect) -> str:
+    """The effect in sentences: what is recorded, where it goes, what it changes."""
+    who = md(names.get(effect.agency_id, effect.agency_id))
+    head = (f"**{md(usd(effect.amount))}** from **{who}** ({md(effect.agency_id)}), received on {day(effect.paid_on)}"
+            + (f", reference {md(effect.reference)}." if effect.reference else ", no reference."))
+    lines = []
+    for a in effect.applied:
+        rest = "paid in full" if a.left_open == 0 else f"{md(usd(a.left_open))} stays open"
+        lines.append(f"- {md(usd(a.amount))} to {md(a.invoice)} ({rest})")
+    if effect.to_credit > 0:
+        lines.append(f"- {md(usd(effect.to_credit))} becomes credit for the next invoice")
+    before, after = STATUS_LABELS[effect.status_before.value], STATUS_LABELS[effect.status_after.value]
+    status = f"Status: {before}" + ("" if before == after else f" → **{after}**") + "."
+    return "\n\n".join([head, "\n".join(lines), status] if lines else [head, status])
+
+
 if submitted:
-    request = {"agency_id": agency_id, "amount": amount, "paid_on": paid_on, "reference": reference,
-               "invoice_number": None if invoice == "Oldest open first" else invoice}
-    days_ago = (today - paid_on).days
-    if days_ago > OLD_PAYMENT_DAYS:
-        st.session_state["pay_pending"] = (request, f"Received on {day(paid_on)} is {counted(days_ago, 'day')} ago. "
-                                                    "Record it with that date?")
+    try:
+        found = payment_effect(viewer, agency_id=agency_id, amount=amount, paid_on=paid_on, reference=reference,
+                               invoice_number=None if invoice == "Oldest open first" else invoice)
+    except BillingError as error:
+        st.error(f"Not recorded. {md(error)}", icon=":material/error:")
+    else:
+        st.session_state["pay_pending"] = found
         st.rerun()
-    _record(request, confirmed=False)
 
 pending = st.session_state.get("pay_pending")
-if pending:
-    request, question = pending
+if isinstance(pending, PaymentEffect):
     with st.container(border=True):
-        st.warning(question, icon=":material/help:")
-        st.caption(f"{md(usd_typed(str(request['amount'])))} from {md(names.get(str(request['agency_id']), request['agency_id']))}, "
-                   f"received on {day(request['paid_on'])}" + (f", applied to {request['invoice_number']} first"  # type: ignore[arg-type]
-                                                                if request["invoice_number"] else ", to the oldest open invoices"))
+        st.markdown("**Check before recording**")
+        st.markdown(_summary(pending))
+        if pending.days_ago > OLD_PAYMENT_DAYS:
+            st.warning(f"Received on {day(pending.paid_on)} is {counted(pending.days_ago, 'day')} ago. "
+                       "Is that date right?", icon=":material/help:")
+        if pending.possible_duplicate is not None:
+            earlier = pending.possible_duplicate
+            st.warning(f"{md(usd(earlier.amount))} from this agency was already recorded on {day(earlier.paid_on)}"
+                       + (f" (reference {md(earlier.reference)})" if earlier.reference else "")
+                       + ". Record this one as a second payment?", icon=":material/content_copy:")
         yes, no = st.columns(2)
-        if yes.button("Yes, record it", type="primary", key="pay_confirm"):
+        if yes.button("Record it", type="primary", key="pay_confirm", icon=":material/check:"):
             st.session_state.pop("pay_pending", None)
-            _record(request, confirmed=True)
-        if no.button("No, change it", key="pay_cancel"):
+            _record(pending)
+        if no.button("Change it", key="pay_cancel", icon=":material/edit:"):
             st.session_state.pop("pay_pending", None)
             st.rerun()

@@ -32,7 +32,7 @@ from reportlab.platypus import (
 
 import settings
 from billing.calendar import weekday_date
-from billing.money import format_count, format_usd
+from billing.money import format_count, format_signed_usd, format_usd
 
 from .canvas import MARGIN, canvas_maker
 from .document import InvoiceDocument, Period
@@ -179,7 +179,7 @@ def _lines_table(doc: InvoiceDocument) -> Table:
 def _bank(doc: InvoiceDocument, width: float) -> list[Flowable]:
     bank = doc.bank
     rows = [("Opening balance", format_count(bank.opening)), ("Credited", f"+{format_count(bank.credited)}"),
-            ("Used", f"−{format_count(bank.used)}"), ("Closing balance", format_count(bank.closing)),
+            ("Used", f"-{format_count(bank.used)}"), ("Closing balance", format_count(bank.closing)),
             ("Replenishment billed", format_count(bank.replenishment))]
     table = Table([[text(label, "small"), text(f"{value} min", "right")] for label, value in rows],
                   colWidths=[width - 1.2 * inch, 1.2 * inch])
@@ -196,7 +196,7 @@ def _summary(doc: InvoiceDocument, width: float) -> list[Flowable]:
     rows: list[list[object]] = [[text("Invoice total", "small"), text(format_usd(doc.total), "right")]]
     for payment in doc.payments:
         what = f"Paid {weekday_date(payment.paid_on)}" + (f" · {payment.reference}" if payment.reference else "")
-        rows.append([text(what, "small"), text(f"−{format_usd(payment.amount)}", "right")])
+        rows.append([text(what, "small"), text(format_signed_usd(-payment.amount), "right")])
     due = _amount_due(doc)
     if due < 0:
         rows.append([text("Credit balance", "total_label"), text(format_usd(-due), "total")])

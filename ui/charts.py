@@ -11,7 +11,7 @@ from services.invoices import InvoiceView
 from services.minute_bank import BankDetail
 from services.overdue import OverdueView
 
-from .format import counted, money_float
+from .format import counted, money_float, signed_usd, usd
 
 SEAT_COLORS = {
     "prorated": "#ef6c00",
@@ -53,13 +53,17 @@ def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
                      annotation_text="closed period", annotation_position="top left")
     figure.update_xaxes(type="date", range=[(period.start - timedelta(days=7)).isoformat(), (period.end + timedelta(days=2)).isoformat()])
     figure.update_yaxes(autorange="reversed", type="category")
-    return _tidy(figure, max(220, 22 * len({b.user_id for b in shown}) + 90))
+    figure = _tidy(figure, max(240, 22 * len({b.user_id for b in shown}) + 120))
+    # The legend goes below the bars, clear of the closed period's label at the top.
+    figure.update_layout(legend=dict(orientation="h", y=-0.12, yanchor="top", x=0), margin=dict(t=30, b=40))
+    return figure
 
 
 def change_waterfall(view: InvoiceView) -> go.Figure:
     """Previous total → each line's change → this total."""
     previous_total = sum((c.previous for c in view.changes), Decimal(0))
     moved = [c for c in view.changes if c.delta != 0]
+    this_total = previous_total + sum((c.delta for c in moved), Decimal(0))
     figure = go.Figure(go.Waterfall(
         orientation="v",
         measure=["absolute"] + ["relative"] * len(moved) + ["total"],
@@ -69,10 +73,14 @@ def change_waterfall(view: InvoiceView) -> go.Figure:
         increasing={"marker": {"color": "#ef6c00"}},
         decreasing={"marker": {"color": "#2e7d32"}},
         totals={"marker": {"color": "#1565c0"}},
-        hovertemplate="%{x}: $%{y:,.2f}<extra></extra>",
+        # Labels and hover text come from the app's own money format, never
+        # plotly's (which would print "$−1,452.18" with another minus sign).
+        text=[usd(previous_total)] + [signed_usd(c.delta) for c in moved] + [usd(this_total)],
+        textposition="outside", cliponaxis=False,
+        hovertemplate="%{x}: %{text}<extra></extra>",
     ))
-    figure.update_yaxes(tickprefix="$", separatethousands=True)
-    return _tidy(figure, 340)
+    figure.update_yaxes(tickprefix="$", separatethousands=True, title="Invoice total")
+    return _tidy(figure, 360)
 
 
 def bank_chart(detail: BankDetail) -> go.Figure:

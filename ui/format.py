@@ -6,25 +6,17 @@ from datetime import date
 from decimal import Decimal
 
 from billing.calendar import weekday_date
-from billing.money import AmountError, format_count, format_usd, parse_amount
+from billing.money import format_count, format_signed_usd, format_usd
 
 
 def usd(value: Decimal | None) -> str:
     return "—" if value is None else format_usd(value)
 
 
-def usd_typed(text: str) -> str:
-    """What a person typed as an amount, as money when it is one (for a confirmation)."""
-    try:
-        return format_usd(parse_amount(text))
-    except AmountError:
-        return text
-
-
 def signed_usd(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return ("+" if value > 0 else "") + format_usd(value)
+    """A change: ``+$5.00``, ``-$5.00``; the same minus sign everywhere (see
+    :func:`billing.money.format_signed_usd`)."""
+    return "—" if value is None else format_signed_usd(value)
 
 
 def day(value: date | None) -> str:

@@ -316,6 +316,7 @@ def test_payments_are_written_to_the_audit_log_with_who_and_what(viewer_app):
     at.text_input(key="pay_amount").input("10.00")
     at.text_input(key="pay_reference").input("AUDIT-1")
     at.button(key="FormSubmitter:payment_form-Record payment").click().run()
+    at.button(key="pay_confirm").click().run()
     with session_scope(get_engine()) as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "record_payment",
                                                          AuditEvent.details.contains("AUDIT-1"))).one()

@@ -163,7 +163,10 @@ def _pay(at, amount: str, reference: str = ""):
     at.text_input(key="pay_amount").input(amount)
     at.text_input(key="pay_reference").input(reference)
     at.button(key="FormSubmitter:payment_form-Record payment").click()
-    return at.run()
+    at.run()
+    if "pay_confirm" in [b.key for b in at.button]:  # the checks passed: confirm the summary
+        at.button(key="pay_confirm").click().run()
+    return at
 
 
 def _overdue_rows(at) -> dict[str, str]:

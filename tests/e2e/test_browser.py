@@ -162,6 +162,8 @@ def test_the_overdue_page_records_a_payment(server, page):
     page.locator('input[aria-label="Amount (USD)"]').fill("25.00")
     page.locator('input[aria-label="Reference"]').fill("E2E-1")
     page.get_by_role("button", name="Record payment").click()
+    expect(page.get_by_text("Check before recording")).to_be_visible()
+    page.get_by_role("button", name="Record it").click()
     expect(page.get_by_text("Recorded $25.00")).to_be_visible()
 
 
