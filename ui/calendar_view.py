@@ -12,11 +12,11 @@ from html import escape
 from billing import CycleCalendar
 
 MARKS = {
-    "Housekeeping reminder 1": ("#fff3e0", "#ef6c00", "Reminder 1"),
-    "Housekeeping reminder 2": ("#fff3e0", "#ef6c00", "Reminder 2"),
+    "Housekeeping reminder 1": ("#fff3e0", "#a84300", "Reminder 1"),
+    "Housekeeping reminder 2": ("#fff3e0", "#a84300", "Reminder 2"),
     "Cutoff (end of day)": ("#ede7f6", "#5e35b1", "Cutoff"),
     "Invoice date": ("#e3f2fd", "#1565c0", "Invoice"),
-    "Due date": ("#e8f5e9", "#2e7d32", "Due"),
+    "Due date": ("#e8f5e9", "#1b5e20", "Due"),
     "Restriction date": ("#ffebee", "#c62828", "Restriction"),
     "Closed period starts": ("#eceff1", "#455a64", "Period start"),
 }
@@ -25,7 +25,7 @@ _STYLE = """
 <style>
 .bc-month{font-family:inherit;border-collapse:separate;border-spacing:3px;width:100%;table-layout:fixed}
 .bc-month caption{font-weight:600;font-size:1.05rem;text-align:left;padding:4px 2px}
-.bc-month th{font-size:.75rem;color:#607d8b;font-weight:600;text-align:center}
+.bc-month th{font-size:.75rem;color:#455a64;font-weight:600;text-align:center}
 .bc-month td{height:58px;vertical-align:top;border-radius:6px;padding:3px 5px;font-size:.8rem;background:#fafafa}
 .bc-month td.out{background:transparent;color:#cfd8dc}
 .bc-month td.closed{background:#e3f2fd}
@@ -62,6 +62,9 @@ def month_grid_html(year: int, month: int, calendars: list[CycleCalendar], today
                     tags += f'<span class="bc-tag" style="background:{background};color:{color}">{escape(label)}</span>'
                 if day == today:
                     tags += '<span class="bc-tag" style="background:#1565c0;color:white">Today</span>'
+            if day.month != month:  # another month's day: an empty cell (its own grid shows it)
+                cells.append('<td class="out"></td>')
+                continue
             cells.append(f'<td class="{" ".join(classes)}" title="{day:%A %Y-%m-%d}"><span class="bc-day">{day.day}</span>{tags}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     header = "".join(f"<th>{name}</th>" for name in ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"))
