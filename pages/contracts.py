@@ -35,7 +35,7 @@ st.dataframe(pd.DataFrame({
     "Block": [c.minute_block for c in history],
     "Buffer %": [str(c.replenish_buffer_pct) for c in history],
     "Licensing": [usd(c.licensing_fee) for c in history],
-    "EH Signal": ["None" if c.signal_mode is SignalMode.NONE else f"{c.signal_mode.label} {usd(c.signal_rate)}" for c in history],
+    "EH Signal": ["—" if c.signal_mode is SignalMode.NONE else f"{c.signal_mode.label} {usd(c.signal_rate)}" for c in history],
     "Number cleaning": [_optional(c.number_cleaning_rate) for c in history],
     "Appointments": [_optional(c.appointment_fee) for c in history],
     "Transcription": [_optional(c.transcription_rate) for c in history],

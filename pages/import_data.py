@@ -6,7 +6,7 @@ import streamlit as st
 
 from services.access import Permission
 from services.errors import BillingError
-from services.importing import IMPORT_KINDS, import_upload
+from services.importing import IMPORT_KINDS, TIMEZONE_FIELD, import_upload
 from ui import cache
 from ui.context import page_setup
 from ui.format import md
@@ -18,7 +18,7 @@ st.caption("Import in this order: agencies, contracts, users, calls, numbers, ap
 
 kind_col, zone_col = st.columns([1, 1])
 kind = kind_col.selectbox("Kind of file", IMPORT_KINDS, key="import_kind")
-zone = zone_col.text_input("Time zone of timestamps without an offset (optional)", key="import_zone",
+zone = zone_col.text_input(f"{TIMEZONE_FIELD} (optional)", key="import_zone",
                            placeholder="America/Chicago",
                            help="Timestamps with an offset or Z are always converted to the billing zone. "
                                 "Without an offset they are refused, unless you name their zone here.")

@@ -157,7 +157,7 @@ if view is not None:
             if view.payments:
                 st.dataframe(
                     pd.DataFrame({"Date": [day(p.paid_on) for p in view.payments], "Applied": [usd(p.amount) for p in view.payments],
-                                  "From": [p.source for p in view.payments], "Reference": [p.reference or "" for p in view.payments]}),
+                                  "From": [p.source for p in view.payments], "Reference": [p.reference or "—" for p in view.payments]}),
                     hide_index=True, width="stretch",
                 )
             else:

@@ -40,7 +40,7 @@ if detail is not None:
     if runway.runway_days is None:
         c3.metric("Runway", "No recent usage")
     else:
-        c3.metric("Runway", f"{count(runway.runway_days)} days", help=f"Runs dry around {day(runway.dry_on)}")
+        c3.metric("Runway", counted(runway.runway_days, "day"), help=f"Runs dry around {day(runway.dry_on)}")
     c4.metric("Projected at period end", f"{count(runway.projected_end_balance)} min")
     if runway.runs_dry_before_cutoff:
         st.warning(f"At this rate the bank runs dry around {day(runway.dry_on)}, before the period ends on "
@@ -65,7 +65,7 @@ frame = pd.DataFrame({
     "In the bank": [r.balance_now for r in runways],
     "Burn per day": [float(r.burn_per_day) for r in runways],
     "Runway (days)": [r.runway_days for r in runways],
-    "Runs dry on": [day(r.dry_on) if r.dry_on else "" for r in runways],
+    "Runs dry on": [day(r.dry_on) for r in runways],
     "Before cutoff": ["Yes" if r.runs_dry_before_cutoff else "No" for r in runways],
 })
 st.dataframe(

@@ -13,7 +13,7 @@ from services.overdue import invoice_cycle, open_invoice_numbers, overdue_csv
 from services.payments import PaymentEffect, payment_effect, record_payment
 from ui import cache, charts
 from ui.context import page_setup
-from ui.format import STATUS_LABELS, counted, day, md, money_float, usd
+from ui.format import STATUS_LABELS, counted, day, days, md, money_float, usd
 from ui.pickers import agency_names
 
 viewer, today = page_setup("Overdue", Permission.VIEW_OVERDUE)
@@ -41,11 +41,11 @@ else:
         "Status": [STATUS_LABELS[r.status.value] for r in view.rows],
         "Days overdue": [r.days_overdue for r in view.rows],
         "Restriction date": [day(r.restriction_date) for r in view.rows],
-        "Days left": ["restricted" if r.days_to_restriction is None else f"{r.days_to_restriction} days" for r in view.rows],
+        "Days left": ["restricted" if r.days_to_restriction is None else days(r.days_to_restriction) for r in view.rows],
         "Pay to avoid or lift": [money_float(r.amount_to_clear) for r in view.rows],
         "Balance": [money_float(r.balance) for r in view.rows],
         "Oldest open": [r.oldest_open_invoice for r in view.rows],
-        "Account manager": [r.account_manager or "" for r in view.rows],
+        "Account manager": [r.account_manager or "—" for r in view.rows],
     })
     st.dataframe(
         frame, hide_index=True, width="stretch", key="overdue_table",

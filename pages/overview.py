@@ -21,13 +21,14 @@ from ui.format import (
     status_badge,
     usd,
 )
+from ui.pickers import no_agencies_message
 
 viewer, today = page_setup("Overview", Permission.VIEW_OVERVIEW)
 
 names = {a.agency_id: a.name for a in cache.agencies(viewer)}
 if not names:
-    empty_state("No agencies yet. Import `agencies.csv` and the other files (see the README), "
-                "or run `python manage.py seed` for the demo portfolio.")
+    empty_state(no_agencies_message(viewer, "No agencies yet. Import `agencies.csv` and the other files (see the README), "
+                                            "or run `python manage.py seed` for the demo portfolio."))
     st.stop()
 
 view = cache.overview(viewer, today)

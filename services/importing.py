@@ -13,6 +13,9 @@ from .access import Permission, Viewer
 IMPORT_KINDS = tuple(str(kind) for kind in ImportKind)
 
 
+TIMEZONE_FIELD = "Time zone of timestamps without an offset"  # the import page's field, named in its errors
+
+
 def import_upload(
     viewer: Viewer, kind: str, data: bytes, file_name: str, *, timezone: str | None,
     progress: Callable[[str, float], None] | None = None,
@@ -22,4 +25,5 @@ def import_upload(
 
     stream = io.BytesIO(data)
     stream.name = file_name
-    return import_file(kind, stream, timezone=timezone, actor=viewer.email, progress=progress)
+    return import_file(kind, stream, timezone=timezone, timezone_field=TIMEZONE_FIELD, actor=viewer.email,
+                       progress=progress)

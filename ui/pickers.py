@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from services.access import Viewer
+from services.access import Permission, Viewer
 
 from . import cache
 from .context import empty_state, query_value
@@ -19,9 +19,19 @@ def agency_names(viewer: Viewer, empty_message: str) -> dict[str, str]:
     nothing more of the page) when there are none."""
     names = {a.agency_id: a.name for a in cache.agencies(viewer)}
     if not names:
-        empty_state(empty_message)
+        empty_state(no_agencies_message(viewer, empty_message))
         st.stop()
     return names
+
+
+def no_agencies_message(viewer: Viewer, for_finance: str) -> str:
+    """What to do about an empty page, for the person looking at it: only
+    finance can import; someone with assigned agencies needs an assignment."""
+    if viewer.can(Permission.IMPORT):
+        return for_finance
+    if viewer.agencies is not None:
+        return "No agencies are assigned to you yet. Ask finance to assign yours; they will appear here."
+    return "No agencies yet. They appear here once finance has imported them."
 
 
 def agency_picker(names: dict[str, str], *, key: str, options: Sequence[str] | None = None, container=st) -> str:  # type: ignore[no-untyped-def]

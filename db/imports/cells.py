@@ -147,11 +147,17 @@ class Timestamps:
     read as a wall-clock time in that zone.
     """
 
-    def __init__(self, billing_zone: str, naive_zone: str | None) -> None:
+    def __init__(self, billing_zone: str, naive_zone: str | None, zone_field: str = "--timezone") -> None:
         self.billing_zone_name = billing_zone
         self.billing_zone = zone_named(billing_zone, "BILLING_TIMEZONE")
         self.naive_zone_name = naive_zone
-        self.naive_zone = zone_named(naive_zone, "--timezone") if naive_zone is not None else None
+        self.zone_field = zone_field  # where the person names the file's zone: a flag, or a field on the page
+        self.naive_zone = zone_named(naive_zone, zone_field) if naive_zone is not None else None
+
+    def _zone_hint(self) -> str:
+        if self.zone_field.startswith("--"):
+            return f"{self.zone_field} America/Chicago"
+        return f"in “{self.zone_field}”, for example America/Chicago"
 
     def parse(self, value: str) -> tuple[datetime, date]:
         match = _TIMESTAMP.fullmatch(value)
@@ -167,7 +173,7 @@ class Timestamps:
             if self.naive_zone is None:
                 raise CellError(
                     f"timestamp {show(value)} has no UTC offset; write it with one "
-                    "(2026-11-05T09:30:00-05:00 or …Z) or name the file's time zone (--timezone America/Chicago)"
+                    f"(2026-11-05T09:30:00-05:00 or …Z) or name the file's time zone ({self._zone_hint()})"
                 )
             moment = moment.replace(tzinfo=self.naive_zone)
         return moment.astimezone(UTC), billing_date(moment, self.billing_zone_name)

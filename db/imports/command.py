@@ -91,6 +91,7 @@ def import_file(
     source: str | Any | IO[bytes],
     *,
     timezone: str | None = None,
+    timezone_field: str = "--timezone",
     actor: str,
     progress: Progress | None = None,
     engine: Engine | None = None,
@@ -110,7 +111,7 @@ def import_file(
     if importer_class is None:
         raise BillingError(f"unknown kind of file {kind!r}; one of {', '.join(KINDS)}")
     zone = billing_zone()
-    timestamps = Timestamps(zone, timezone)  # refuses an unknown zone name
+    timestamps = Timestamps(zone, timezone, timezone_field)  # refuses an unknown zone name, naming the field
     report = progress or (lambda message, fraction: None)
     name = source_name(source, kind)
     problems = ProblemList(name)

@@ -89,6 +89,14 @@ def test_every_page_has_a_friendly_empty_state(empty_db, viewer_app, page):
     assert not any("None" in text.split() for text in _texts(at)), _texts(at)
 
 
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/invoices.py", "pages/contracts.py"])
+def test_an_account_manager_without_agencies_is_told_to_ask_finance_not_to_import(viewer_app, page):
+    at = viewer_app("account_manager", agencies=frozenset())
+    at.switch_page(page).run()
+    texts = " ".join(_texts(at))
+    assert "No agencies are assigned to you yet. Ask finance" in texts and "Import" not in texts, texts
+
+
 # -- deep links --------------------------------------------------------------------------
 def test_a_deep_link_selects_the_agency_and_the_cycle(viewer_app):
     at = viewer_app("finance")
