@@ -11,7 +11,9 @@ reads the cookie from its connection and resumes without a password.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
 
 import streamlit as st
 
@@ -122,10 +124,34 @@ document.cookie = "{COOKIE}={value}; Path=/; Max-Age={age}; SameSite=Strict"
 </script>""", unsafe_allow_javascript=True, width="content")
 
 
+_warmed = threading.Event()
+
+
+def _warm_up() -> None:
+    """Import what the first page needs while the person types their
+    password: a fresh server otherwise spends seconds on pandas and plotly
+    after the click, once per process."""
+    if _warmed.is_set():
+        return
+    _warmed.set()
+
+    def load() -> None:
+        try:
+            for name in ("pandas", "plotly.graph_objects", "plotly.express", "services.portfolio", "ui.charts"):
+                importlib.import_module(name)
+            go = importlib.import_module("plotly.graph_objects")
+            go.Figure(go.Bar(x=[1], y=[1]), layout={"height": 100}).to_json()  # plotly loads its validators lazily
+        except Exception:  # a warm-up must never break the sign-in screen
+            log.debug("warm-up failed", exc_info=True)
+
+    threading.Thread(target=load, name="warm-up", daemon=True).start()
+
+
 def _sign_in_with_password() -> Viewer:
     viewer = _resumed_viewer()
     if viewer is not None:
         return viewer
+    _warm_up()
     write_cookie()
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
