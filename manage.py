@@ -196,6 +196,28 @@ def cmd_pdf(args: argparse.Namespace) -> None:
     _print_json({"file": str(output), "bytes": len(data), "suggested_name": name})
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    """The CSV to stdout, or to ``-o FILE`` with a JSON summary on stdout."""
+    from services.accounting_export import export_cycle, export_entries
+
+    if args.cycle is not None:
+        if args.start or args.end:
+            raise FieldError("--from", "give either --cycle (the cycle's invoices) or --from/--to (payments and adjustments)")
+        exported = export_cycle(_operator(args), args.cycle, args.format)
+    else:
+        if not (args.start and args.end):
+            raise FieldError("--cycle", "name a cycle for its invoices, or --from and --to for payments and adjustments")
+        if args.format != "journal":
+            raise FieldError("--format", "payments and adjustments export as a journal only (--format journal)")
+        exported = export_entries(_operator(args), args.start, args.end)
+    if args.output is None:
+        sys.stdout.write(exported.content)
+        return
+    Path(args.output).write_text(exported.content, encoding="utf-8", newline="")
+    _print_json({"file": args.output, "format": exported.format.value, "invoices": exported.invoices,
+                 "rows": exported.rows, "total": str(exported.total)})
+
+
 def cmd_grants(args: argparse.Namespace) -> None:
     from db.roles import grant_statements
 
@@ -249,7 +271,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
     "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
-    "grants": cmd_grants,
+    "grants": cmd_grants, "export": cmd_export,
 }
 
 
@@ -342,6 +364,15 @@ def build_parser() -> argparse.ArgumentParser:
     pdf.add_argument("-o", "--output", required=True)
     pdf.add_argument("--as-of", type=_date, dest="as_of", help="payments up to this date (default: today)")
     pdf.add_argument("--quiet", action="store_true")
+
+    export = sub.add_parser("export", help="a cycle's issued invoices (or a date range's payments and adjustments) "
+                                           "as a Xero, QuickBooks Online or journal CSV")
+    export.add_argument("--cycle", type=_cycle, help="the cycle whose issued invoices to export")
+    export.add_argument("--from", dest="start", type=_date, help="payments and adjustments from this date (journal)")
+    export.add_argument("--to", dest="end", type=_date, help="… to this date")
+    export.add_argument("--format", required=True, choices=["xero", "quickbooks", "journal"])
+    export.add_argument("-o", "--output", help="write the CSV here and print a summary (default: the CSV to stdout)")
+    export.add_argument("--actor", default="system", help="who exports (for the audit log)")
 
     grants = sub.add_parser("grants", help="print the SQL (not JSON) that gives a PostgreSQL runtime role the app's "
                                            "rights; run it as the owner role (SECURITY.md)")

@@ -284,6 +284,21 @@ class AccountAgency(SQLModel, table=True):
     agency_id: str = Field(foreign_key="agency.id", primary_key=True, max_length=40)
 
 
+class AccountCode(SQLModel, table=True):
+    """Where a charge goes in the books: the ledger account (Xero, journal)
+    and the product/service item (QuickBooks) of each charge, as finance set
+    them on the revenue page. A charge without a row uses the default
+    (``services.accounting_export.DEFAULT_ACCOUNTS``)."""
+
+    __tablename__ = "account_code"
+
+    charge: str = Field(primary_key=True, max_length=40)
+    account: str = Field(max_length=40)
+    item: str = Field(max_length=100)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=200)
+
+
 class SignInSession(SQLModel, table=True):
     """A signed-in browser: the cookie carries a random token, only its
     sha256 is stored, so a copy of this table signs nobody in. Ended by

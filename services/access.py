@@ -40,6 +40,8 @@ class Permission(StrEnum):
     EDIT_CONTRACTS = "edit_contracts"
     VIEW_AUDIT = "view_audit"
     MANAGE_ACCOUNTS = "manage_accounts"
+    VIEW_REPORTS = "view_reports"  # revenue, receivables over time, accounting exports
+    EDIT_ACCOUNT_CODES = "edit_account_codes"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {

@@ -73,6 +73,8 @@ SENTENCES: dict[str, Callable[[str, Details], str]] = {
     "sign_in": lambda s, d: "signed in",
     "sign_in_failed": lambda s, d: f"failed to sign in as {s} (wrong e-mail or password)",
     "sign_in_locked": lambda s, d: f"was refused signing in as {s}: too many attempts",
+    "export": lambda s, d: f"exported {s} as {d.get('format', 'a file')}",
+    "set_account_code": lambda s, d: f"set the account code of {s} to {d.get('account')} ({d.get('item')})",
     "sign_out": lambda s, d: "signed out",
     "sign_out_everywhere": lambda s, d: f"signed out on every device ({_plural(d.get('sessions', 0), 'session')} ended)",
     "session_expired": lambda s, d: "was signed out after a time without activity",

@@ -60,7 +60,7 @@ class OverdueView:
     statuses: tuple[AgencyStatus, ...]
 
 
-def _bucket_of(days: int) -> str:
+def bucket_of(days: int) -> str:
     for label, first, last in AGING_BUCKETS:
         if days >= first and (last is None or days <= last):
             return label
@@ -78,7 +78,7 @@ def overdue_view(viewer: Viewer, as_of: date, *, sessions: SessionFactory = defa
     totals = dict.fromkeys(counts, ZERO)
     for status in statuses:
         for item in status.open_invoices:
-            label = _bucket_of(item.days_overdue)
+            label = bucket_of(item.days_overdue)
             counts[label] += 1
             who[label].add(status.agency_id)
             totals[label] += item.balance

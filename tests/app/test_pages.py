@@ -277,3 +277,24 @@ def test_after_an_adjustment_the_balance_shown_is_the_new_one(viewer_app):
     at = _record_credit(at, "100.00")
     assert [s.value for s in at.success] == ["Recorded a credit of $100.00 on INV-2026-10-0003."]
     assert {m.label: m.value for m in at.metric}["Balance due on this invoice"] == "$1,600.40"
+
+
+# -- finance reporting ----------------------------------------------------------------------
+@pytest.mark.parametrize("view", ["Revenue", "Receivables", "Accounting export"])
+def test_finance_reads_revenue_receivables_and_the_export(viewer_app, view):
+    at = viewer_app("finance")
+    at.query_params["view"] = view
+    at.switch_page("pages/revenue.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.dataframe, "every view has a table"
+    texts = " ".join(_texts(at))
+    assert "None" not in texts.split()
+    if view == "Accounting export":
+        assert any(b.label.startswith("Download invoices-") for b in at.get("download_button"))
+
+
+@pytest.mark.parametrize("role", ["ops", "account_manager"])
+def test_revenue_is_for_finance_only(viewer_app, role):
+    at = viewer_app(role)
+    at.switch_page("pages/revenue.py").run()
+    assert any("does not have access" in e.value for e in at.error)
