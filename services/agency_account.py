@@ -16,8 +16,10 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from billing import AgencyStatus, LedgerEntry, Status, account_history
+from billing import AgencyStatus, Cycle, LedgerEntry, Status, account_history
 from billing.ledger import AdjustmentKind
+from db import facts as stored
+from db.contracts import contract_history
 from db.ledger import StoredAdjustment, agency_statuses, load_ledger
 from db.queries.account import (
     InvoiceHeader,
@@ -29,6 +31,7 @@ from db.queries.account import (
 from db.queries.agencies import agency_record
 
 from .access import Permission, Viewer
+from .contracts import ContractVersion, version_of
 from .errors import FieldError, NotFound
 from .invoices import AgencyInfo, agency_info
 from .overdue import AGING_BUCKETS, invoice_cycle
@@ -270,3 +273,130 @@ def names_of_users(viewer: Viewer, agency_id: str, *, sessions: SessionFactory =
     viewer.require_agency(agency_id)
     with sessions() as session:
         return user_names(session=session, agency_id=agency_id)
+
+
+# --- the agency page -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    """An issued invoice with what the engine says is paid and still open."""
+
+    number: str
+    cycle: str
+    invoice_date: date
+    due_date: date
+    total: Decimal
+    paid: Decimal
+    open_balance: Decimal
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class BankPoint:
+    """The minute bank at one issued invoice: the closed period's use, the
+    bank at cutoff, and what the invoice pre-billed for the next period."""
+
+    cycle: str
+    cutoff: date
+    minutes_used: int
+    closing_balance: int
+    replenishment: int
+
+    @property
+    def after_replenishment(self) -> int:
+        """The bank the advance period opens with."""
+        return self.closing_balance + self.replenishment
+
+
+@dataclass(frozen=True)
+class AgencyUser:
+    user_id: str
+    name: str
+    email: str | None
+    active: bool  # active on the page's day
+    since: date | None  # start of the current (or last) access span
+    until: date | None  # end of the last span (deactivation date), None while active
+    last_call_on: date | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.user_id} ({self.name})" if self.name and self.name != self.user_id else self.user_id
+
+
+@dataclass(frozen=True)
+class AgencyPage:
+    """Everything the agency page shows; a section the viewer may not see is
+    None (ops: no invoice amounts), never filled and hidden."""
+
+    agency: AgencyInfo
+    as_of: date
+    status: AgencyStatus | None
+    ledger: AccountLedger | None  # None without VIEW_INVOICES
+    invoices: tuple[InvoiceRow, ...] | None
+    contracts: tuple[ContractVersion, ...] | None
+    contract_in_force: ContractVersion | None
+    bank: tuple[BankPoint, ...] | None  # None without VIEW_MINUTE_BANK
+    users: tuple[AgencyUser, ...]
+
+    @property
+    def state(self) -> Status:
+        return self.status.status if self.status else Status.PAID_UP
+
+    @property
+    def balance(self) -> Decimal:
+        return self.status.balance if self.status else ZERO
+
+    @property
+    def credit(self) -> Decimal:
+        return self.status.credit if self.status else ZERO
+
+    @property
+    def active_users(self) -> int:
+        return sum(1 for u in self.users if u.active)
+
+
+def _users(session: Session, agency_id: str, on: date) -> tuple[AgencyUser, ...]:
+    spans = {u.id: u for u in stored.users(session, [agency_id]).get(agency_id, ())}
+    result = []
+    for named in user_names(session=session, agency_id=agency_id):
+        user = spans.get(named.user_id)
+        own = [s for s in (user.spans if user else ()) if s.start <= on]
+        last = own[-1] if own else None
+        active = last is not None and (last.end is None or on < last.end)
+        result.append(AgencyUser(named.user_id, named.name, named.email, active, last.start if last else None,
+                                 None if active or last is None else last.end, named.last_call_on))
+    return tuple(sorted(result, key=lambda u: (not u.active, u.user_id)))
+
+
+def agency_page(viewer: Viewer, agency_id: str, as_of: date, *, sessions: SessionFactory = default_sessions) -> AgencyPage:
+    """One agency's home: status, contacts, contract, ledger, invoices,
+    minute bank and users, each as far as the viewer may see it."""
+    viewer.require(Permission.VIEW_AGENCY)
+    viewer.require_agency(agency_id)
+    with sessions() as session:
+        agency = agency_record(session=session, agency_id=agency_id)
+        if agency is None:
+            raise NotFound(f"no agency {agency_id!r}")
+        found = agency_statuses(session, as_of, [agency_id])
+        status = found[0] if found else None
+        ledger = invoices = contracts = None
+        in_force = None
+        if viewer.can(Permission.VIEW_INVOICES):
+            ledger = _ledger_in(session, viewer, agency_id, as_of)
+            open_by_number = {o.invoice.number: o for o in (status.open_invoices if status else ())}
+            invoices = tuple(
+                InvoiceRow(h.number, h.cycle, h.invoice_date, h.due_date, h.total,
+                           (status.paid.get(h.number, ZERO) if status else ZERO),
+                           open_by_number[h.number].balance if h.number in open_by_number else ZERO,
+                           open_by_number[h.number].days_overdue if h.number in open_by_number else 0)
+                for h in reversed(issued_headers(session=session, agency_id=agency_id)) if h.invoice_date <= as_of
+            )
+            contracts = tuple(version_of(row) for row in contract_history(session, agency_id))
+            in_force = next((c for c in reversed(contracts) if c.effective_from <= as_of), None)
+        bank = None
+        if viewer.can(Permission.VIEW_MINUTE_BANK):
+            bank = tuple(BankPoint(h.cycle, Cycle.parse(h.cycle).cutoff, h.minutes_used, h.closing_balance, h.replenishment)
+                         for h in issued_headers(session=session, agency_id=agency_id) if h.invoice_date <= as_of)
+        users = _users(session, agency_id, as_of)
+    return AgencyPage(agency_info(agency), as_of, status, ledger, invoices, contracts, in_force, bank, users)
