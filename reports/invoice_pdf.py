@@ -35,7 +35,7 @@ from billing.calendar import weekday_date
 from billing.money import format_count, format_usd
 
 from .canvas import MARGIN, canvas_maker
-from .document import InvoiceDocument, Period
+from .document import AgencyHeader, InvoiceDocument, Period
 from .styles import ACCENT, ACCENT_LIGHT, RULE, SHADE, styles, text
 
 PRODUCER = "Dialer Billing Dashboard"
@@ -88,7 +88,11 @@ def _title_block(doc: InvoiceDocument) -> list[Flowable]:
 
 
 def _bill_to(doc: InvoiceDocument) -> list[Flowable]:
-    agency = doc.agency
+    return _bill_to_cell(doc.agency)
+
+
+def _bill_to_cell(agency: AgencyHeader) -> list[Flowable]:
+    """The "Bill to" block: the agency's name, address, billing e-mail and account id."""
     cell: list[Flowable] = [text("BILL TO", "label"), Spacer(1, 2), text(agency.name, "agency")]
     cell += [text(line) for line in agency.address_lines if line.strip()]
     if agency.billing_email:

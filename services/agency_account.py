@@ -400,3 +400,24 @@ def agency_page(viewer: Viewer, agency_id: str, as_of: date, *, sessions: Sessio
                          for h in issued_headers(session=session, agency_id=agency_id) if h.invoice_date <= as_of)
         users = _users(session, agency_id, as_of)
     return AgencyPage(agency_info(agency), as_of, status, ledger, invoices, contracts, in_force, bank, users)
+
+
+def statement_pdf(found: Statement) -> tuple[str, bytes]:
+    """(file name, PDF bytes) of the statement."""
+    from reports.document import AgencyHeader
+    from reports.statement_pdf import StatementDocument, StatementRow, render_statement_pdf, statement_file_name
+
+    info = found.agency
+    status = found.status
+    document = StatementDocument(
+        agency=AgencyHeader(info.agency_id, info.name, tuple((info.address or "").splitlines()), info.billing_email),
+        start=found.start, end=found.end, opening_balance=found.opening_balance,
+        rows=tuple(StatementRow(e.on, e.number, e.description, e.charge, e.paid, e.running_balance, e.applied_text)
+                   for e in found.entries),
+        closing_balance=found.closing_balance, balance=found.balance, credit=found.credit,
+        status_label=found.state.label, aging=tuple((a.label, a.items, a.balance) for a in found.aging),
+        days_overdue=status.days_overdue if status else 0,
+        restriction_date=status.restriction_date if status else None,
+        amount_to_clear=status.amount_to_lift_or_avoid_restriction if status else ZERO,
+    )
+    return statement_file_name(document), render_statement_pdf(document)
