@@ -14,6 +14,7 @@ from services.payments import PossibleDuplicate, record_payment
 from ui import cache, charts
 from ui.context import page_setup
 from ui.format import STATUS_LABELS, counted, day, md, money_float, usd, usd_typed
+from ui.links import open_picked
 from ui.pickers import agency_names
 
 viewer, today = page_setup("Overdue", Permission.VIEW_OVERDUE)
@@ -36,7 +37,7 @@ if not view.rows:
     st.success("Nobody is overdue.", icon=":material/check_circle:")
 else:
     frame = pd.DataFrame({
-        "Agency": [f"/invoices?agency={r.agency_id}" for r in view.rows],
+        "Agency": [r.agency_id for r in view.rows],
         "Name": [r.name for r in view.rows],
         "Status": [STATUS_LABELS[r.status.value] for r in view.rows],
         "Days overdue": [r.days_overdue for r in view.rows],
@@ -47,16 +48,17 @@ else:
         "Oldest open": [r.oldest_open_invoice for r in view.rows],
         "Account manager": [r.account_manager or "" for r in view.rows],
     })
-    st.dataframe(
-        frame, hide_index=True, width="stretch", key="overdue_table",
+    picked = st.dataframe(
+        frame, hide_index=True, width="stretch", key="overdue_table", on_select="rerun", selection_mode="single-row",
         column_config={
-            "Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=(.+)$"),
             "Pay to avoid or lift": st.column_config.NumberColumn(format="dollar",
                                                                  help="Restricted: the invoices 15+ days overdue. "
                                                                       "Otherwise: everything past due."),
             "Balance": st.column_config.NumberColumn(format="dollar"),
         },
     )
+    open_picked(picked, [r.agency_id for r in view.rows])
+    st.caption("Pick a row to open the agency: its ledger, what each payment paid, and the statement.")
 st.download_button("Download CSV for ops", data=overdue_csv(view), file_name=f"overdue-{today.isoformat()}.csv",
                    mime="text/csv", icon=":material/download:", key="overdue_csv")
 

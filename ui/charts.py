@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
 import plotly.graph_objects as go
 
+from services.agency_account import BankPoint
 from services.invoices import InvoiceView
 from services.minute_bank import BankDetail
 from services.overdue import OverdueView
@@ -42,7 +44,7 @@ def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
             continue
         figure.add_trace(go.Bar(
             name=kind.capitalize(), orientation="h", marker_color=color,
-            y=[b.user_id for b in mine],
+            y=[view.named(b.user_id) for b in mine],
             x=[((b.end - b.start).days + 1) * 86_400_000 for b in mine],
             base=[b.start.isoformat() for b in mine],
             hovertemplate="%{y}: %{base|%a %Y-%m-%d} for %{customdata} days<extra>" + kind + "</extra>",
@@ -54,6 +56,22 @@ def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
     figure.update_xaxes(type="date", range=[(period.start - timedelta(days=7)).isoformat(), (period.end + timedelta(days=2)).isoformat()])
     figure.update_yaxes(autorange="reversed", type="category")
     return _tidy(figure, max(220, 22 * len({b.user_id for b in shown}) + 90))
+
+
+def bank_history(points: Sequence[BankPoint]) -> go.Figure:
+    """The minute bank at each cutoff and after each replenishment: one axis, minutes."""
+    figure = go.Figure()
+    x = [p.cutoff for p in points]
+    figure.add_trace(go.Scatter(name="At cutoff", x=x, y=[p.closing_balance for p in points], mode="lines+markers",
+                                line=dict(color="#1565c0", width=3),
+                                hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min at cutoff<extra></extra>"))
+    figure.add_trace(go.Scatter(name="After replenishment", x=x, y=[p.after_replenishment for p in points],
+                                mode="lines+markers", line=dict(color="#2e7d32", dash="dot"),
+                                hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min for the next period<extra></extra>"))
+    figure.add_hline(y=0, line_color="#c62828", line_width=1)
+    figure.update_yaxes(title="Minutes", separatethousands=True)
+    figure.update_xaxes(tickformat="%b %Y")
+    return _tidy(figure, 300)
 
 
 def change_waterfall(view: InvoiceView) -> go.Figure:
