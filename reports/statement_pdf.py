@@ -68,8 +68,8 @@ def _money(value: Decimal) -> str:
 
 def _title(doc: StatementDocument) -> list[Flowable]:
     issuer = [text(settings.current().issuer_name, "issuer"), text(settings.current().issuer_details, "small")]
-    heading = [text("STATEMENT OF ACCOUNT", "title"),
-               text(f"{weekday_date(doc.start)} – {weekday_date(doc.end)}", "number")]
+    heading = [text("STATEMENT", "title"),
+               text(f"of account · {weekday_date(doc.start)} – {weekday_date(doc.end)}", "number")]
     top = _plain_table([[issuer, heading]], (WIDTH * 0.4, WIDTH * 0.6), [("VALIGN", (0, 0), (-1, -1), "BOTTOM")])
     rule = _plain_table([[""]], (WIDTH,), [("LINEBELOW", (0, 0), (-1, -1), 1.5, ACCENT)])
     return [top, Spacer(1, 6), rule, Spacer(1, 10)]
@@ -88,28 +88,30 @@ def _summary(doc: StatementDocument) -> Table:
     if doc.restriction_date is not None:
         rows.append(("Restriction date", weekday_date(doc.restriction_date)))
     if doc.amount_to_clear > 0:
-        rows.append(("Pay now to avoid or lift a restriction", format_usd(doc.amount_to_clear)))
+        rows.append(("To pay now (avoids or lifts restriction)", format_usd(doc.amount_to_clear)))
     table = Table([[text(label, "small"), text(value, "right_bold" if label == "Closing balance" else "right")]
-                   for label, value in rows], colWidths=[1.9 * inch, 1.2 * inch])
+                   for label, value in rows], colWidths=[2.2 * inch, 1.1 * inch])
     table.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
                                ("LINEABOVE", (0, 3), (-1, 3), 1.0, ACCENT), ("BACKGROUND", (0, 3), (-1, 3), ACCENT_LIGHT)]))
     return table
 
 
 def _entries(doc: StatementDocument) -> Table:
-    head = [text("Date", "head"), text("Reference", "head"), text("Description", "head"),
+    """Date, then the reference in bold with the description and what a
+    payment paid below it, then the money columns: nothing wraps mid-number."""
+    head = [text("Date", "head"), text("Reference and description", "head"),
             text("Charges", "head_right"), text("Payments", "head_right"), text("Balance", "head_right")]
-    rows: list[list[object]] = [head, [text(weekday_date(doc.start), "small"), "", text("Opening balance", "bold"), "", "",
+    rows: list[list[object]] = [head, [text(weekday_date(doc.start), "small"), text("Opening balance", "bold"), "", "",
                                       text(_signed(doc.opening_balance), "right")]]
     for r in doc.rows:
-        body = f"<font size=8>{_escape(r.description)}</font>"
+        body = f"<font size=8><b>{_escape(r.reference or '—')}</b></font><br/>{_escape(r.description)}"
         if r.applied:
             body += f"<br/><font color='#5f6b7a'>Applied: {_escape(r.applied)}</font>"
-        rows.append([text(weekday_date(r.on), "small"), text(r.reference or "—", "small"),
-                     Paragraph(body, styles()["description"]), text(_money(r.charge), "right"),
-                     text(_money(r.paid), "right"), text(_signed(r.running_balance), "right")])
-    rows.append(["", "", text("Closing balance", "bold"), "", "", text(_signed(doc.closing_balance), "right_bold")])
-    widths = [0.95 * inch, 1.25 * inch, WIDTH - 5.2 * inch, 1.0 * inch, 1.0 * inch, 1.0 * inch]
+        rows.append([text(weekday_date(r.on), "small"), Paragraph(body, styles()["description"]),
+                     text(_money(r.charge), "right"), text(_money(r.paid), "right"), text(_signed(r.running_balance), "right")])
+    rows.append(["", text("Closing balance", "bold"), "", "", text(_signed(doc.closing_balance), "right_bold")])
+    money = 1.05 * inch
+    widths = [1.05 * inch, WIDTH - 1.05 * inch - 3 * money, money, money, money]
     table = Table(rows, colWidths=widths, repeatRows=1)
     last = len(rows) - 1
     style: list[tuple] = [
@@ -150,7 +152,7 @@ def render_statement_pdf(doc: StatementDocument) -> bytes:
         subject=f"Statement {doc.start.isoformat()} to {doc.end.isoformat()}", creator=PRODUCER, producer=PRODUCER,
         keywords="", invariant=1,
     )
-    parties = _plain_table([[_bill_to_cell(doc.agency), _summary(doc)]], (WIDTH - 3.1 * inch, 3.1 * inch))
+    parties = _plain_table([[_bill_to_cell(doc.agency), _summary(doc)]], (WIDTH - 3.3 * inch, 3.3 * inch))
     story = [*_title(doc), parties, Spacer(1, 12), _entries(doc), Spacer(1, 12), *_aging(doc)]
     footer = f"{doc.agency.name} · statement {doc.start.isoformat()} – {doc.end.isoformat()}"
     template.build(story, canvasmaker=canvas_maker(preview=False, footer=footer))
