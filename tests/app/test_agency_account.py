@@ -67,7 +67,7 @@ def test_the_agency_page_shows_status_balance_ledger_and_statement_download(view
 
 
 def test_the_adjustment_appears_on_its_invoice_page_with_its_reason(viewer_app):
-    agency, cycle, invoice, adjustment = _adjusted_invoice()
+    agency, cycle, _invoice, adjustment = _adjusted_invoice()
     at = viewer_app("finance")
     at.query_params["agency"] = agency
     at.query_params["cycle"] = cycle
