@@ -21,7 +21,7 @@ from services.errors import BillingError
 from ui import cache, charts
 from ui.context import page_setup
 from ui.format import count, counted, day, days, md, status_badge, usd
-from ui.links import invoice_link, minute_bank_url, open_picked
+from ui.links import invoice_page_link, minute_bank_page_link, open_picked
 from ui.pickers import agency_names, agency_picker
 
 viewer, today = page_setup("Agency", Permission.VIEW_AGENCY)
@@ -146,7 +146,8 @@ if page.invoices is not None:
         }), hide_index=True, width="stretch", key="agency_invoices", on_select="rerun", selection_mode="single-row")
         open_picked(event, [agency_id] * len(page.invoices), cycles=[i.cycle for i in page.invoices])
         latest = page.invoices[0]
-        st.caption(f"Pick a row to open that invoice. Latest: {invoice_link(agency_id, latest.cycle, latest.number)}.")
+        st.caption("Pick a row to open that invoice.")
+        invoice_page_link(agency_id, latest.cycle, f"Latest invoice: {latest.number}")
 
     closed = [Cycle.parse(i.cycle) for i in page.invoices if Cycle.parse(i.cycle).cutoff < today]
     if closed:
@@ -177,8 +178,8 @@ if page.bank is not None:
         st.plotly_chart(charts.bank_history(page.bank), width="stretch", key="bank_history")
         last = page.bank[-1]
         st.caption(f"At the {md(day(last.cutoff))} cutoff: {count(last.closing_balance)} min in the bank, "
-                   f"{count(last.minutes_used)} used in the period, {count(last.replenishment)} pre-billed for the next one. "
-                   f"The running period, day by day, is on the [Minute bank]({minute_bank_url(agency_id)}) page.")
+                   f"{count(last.minutes_used)} used in the period, {count(last.replenishment)} pre-billed for the next one.")
+        minute_bank_page_link(agency_id, "The running period, day by day")
 
 st.subheader("Users")
 active = page.active_users

@@ -22,7 +22,7 @@ from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
 from ui.format import count, counted, day, md, money_float, signed_usd, status_badge, usd
 from ui.lines_table import lines_table_html
-from ui.links import agency_link, open_picked
+from ui.links import agency_page_link, open_picked
 from ui.pickers import agency_names, agency_picker
 
 viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
@@ -62,7 +62,7 @@ if view is not None:
     preview, snap = view.preview, view.preview.snapshot
     cal = cycle.closed_period
     account_badge = f" · {status_badge(view.status.status.value)}" if view.status is not None else ""
-    heading = agency_link(view.agency.agency_id, view.agency.name)
+    heading = md(view.agency.name)
     if preview.issued:
         verified = "content hash verified"  # a row that does not match never gets here: it raises InvoiceIntegrityError
         st.markdown(f"### {heading} · :blue-badge[Issued {md(preview.issued.number)}]{account_badge}")
@@ -70,6 +70,7 @@ if view is not None:
     else:
         st.markdown(f"### {heading} · :gray-badge[Preview, not issued]{account_badge}")
         st.caption("Priced from the facts as stored now; it becomes final when the cycle is issued.")
+    agency_page_link(view.agency.agency_id, f"{view.agency.name}: account, ledger and statement")
 
     m1, m2, m3, m4 = st.columns(4)
     change = None if view.previous is None else preview.total - view.previous.total

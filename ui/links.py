@@ -1,44 +1,37 @@
 """Links between pages that open in the same tab.
 
-``st.column_config.LinkColumn`` opens every link in a new tab, which is a
-new Streamlit session: the person would have to sign in again. So tables
-open the row picked (``open_picked``) with ``st.switch_page``, and text
-links are relative markdown links (``/agency?agency=A-1001``), which
-Streamlit opens in the same tab.
+``st.column_config.LinkColumn`` opens every link in a new tab, and so does
+a markdown link, even a relative one (Streamlit 1.67 renders it with
+``target="_blank"``; the browser test proves it): a new tab is a new
+Streamlit session, and the person would have to sign in again. So tables
+open the row picked (``open_picked``) with ``st.switch_page``, and links
+are ``st.page_link`` (:func:`agency_page_link`), which navigates in place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import urlencode
 
 import streamlit as st
-
-from .format import md
 
 AGENCY_PAGE = "pages/agency.py"
 INVOICES_PAGE = "pages/invoices.py"
 
 
-def agency_url(agency_id: str) -> str:
-    return "/agency?" + urlencode({"agency": agency_id})
+def agency_page_link(agency_id: str, label: str, *, container=st) -> None:  # type: ignore[no-untyped-def]
+    """A same-tab link to ``/agency?agency=…``."""
+    container.page_link(AGENCY_PAGE, label=label, icon=":material/apartment:", query_params={"agency": agency_id})
 
 
-def invoice_url(agency_id: str, cycle: str) -> str:
-    return "/invoices?" + urlencode({"agency": agency_id, "cycle": cycle})
+def invoice_page_link(agency_id: str, cycle: str, label: str, *, container=st) -> None:  # type: ignore[no-untyped-def]
+    """A same-tab link to ``/invoices?agency=…&cycle=…``."""
+    container.page_link(INVOICES_PAGE, label=label, icon=":material/receipt_long:",
+                        query_params={"agency": agency_id, "cycle": cycle})
 
 
-def minute_bank_url(agency_id: str) -> str:
-    return "/minute-bank?" + urlencode({"agency": agency_id})
-
-
-def agency_link(agency_id: str, name: str | None = None) -> str:
-    """``[Acme Insurance](/agency?agency=A-1001)``, escaped, for st.markdown."""
-    return f"[{md(name or agency_id)}]({agency_url(agency_id)})"
-
-
-def invoice_link(agency_id: str, cycle: str, label: str) -> str:
-    return f"[{md(label)}]({invoice_url(agency_id, cycle)})"
+def minute_bank_page_link(agency_id: str, label: str, *, container=st) -> None:  # type: ignore[no-untyped-def]
+    container.page_link("pages/minute_bank.py", label=label, icon=":material/hourglass_bottom:",
+                        query_params={"agency": agency_id})
 
 
 def open_picked(event: object, agency_ids: Sequence[str], *, cycles: Sequence[str] | None = None,
