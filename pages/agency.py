@@ -35,7 +35,8 @@ except BillingError as error:
     st.stop()
 
 info, status = page.agency, page.status
-st.markdown(f"### {md(info.name)} · {md(info.agency_id)} · {status_badge(page.state.value)}")
+nowrap_id = info.agency_id.replace("-", "\u2011")  # a non-breaking hyphen: the id never splits across lines
+st.markdown(f"### {md(info.name)} · {md(nowrap_id)} · {status_badge(page.state.value)}")
 st.caption(f"Onboarded {md(day(info.onboarded_on))} · as of {md(day(today))}")
 
 m1, m2, m3, m4 = st.columns(4)

@@ -77,7 +77,8 @@ def test_the_adjustment_appears_on_its_invoice_page_with_its_reason(viewer_app):
     assert adjustment in set(table["Adjustment"])
     assert any("Catch-up" in reason for reason in table["Reason (shown to the client)"])
     heading = next(m.value for m in at.markdown if m.value.startswith("### "))
-    assert "-badge[" in heading and "/agency?agency=" in heading  # the status badge, and the agency's name links home
+    assert "-badge[" in heading  # the account's status badge
+    assert any("account, ledger and statement" in link.proto.label for link in at.get("page_link"))  # same-tab link home
 
 
 def test_the_invoice_page_shows_user_names_beside_ids(viewer_app):
