@@ -29,6 +29,7 @@ logs.configure()
 # (section, file, title, icon, url path, permission)
 PAGES = [
     ("Billing", "pages/overview.py", "Overview", ":material/dashboard:", "overview", Permission.VIEW_OVERVIEW),
+    ("Billing", "pages/agency.py", "Agency", ":material/apartment:", "agency", Permission.VIEW_AGENCY),
     ("Billing", "pages/calendar.py", "Cycle calendar", ":material/calendar_month:", "calendar", Permission.VIEW_CALENDAR),
     ("Billing", "pages/invoices.py", "Invoices", ":material/receipt_long:", "invoices", Permission.VIEW_INVOICES),
     ("Billing", "pages/contracts.py", "Contracts", ":material/handshake:", "contracts", Permission.VIEW_INVOICES),
@@ -43,15 +44,22 @@ PAGES = [
 
 
 def navigation_pages(viewer: Viewer | None) -> dict[str, list[st.Page]]:
-    """Every page, visible only to the roles allowed to see it."""
+    """Every page, visible only to the roles allowed to see it.
+
+    The default page is served at ``/``; a hidden twin of it keeps its own
+    path working too, so a link such as ``/agency?agency=A-1001`` opens the
+    agency page for an agency contact, whose home page it is."""
     sections: dict[str, list[st.Page]] = {}
     default_taken = False
     for section, path, title, icon, url_path, permission in PAGES:
         allowed = viewer is None or viewer.can(permission)
         is_default = allowed and not default_taken
         default_taken = default_taken or is_default
-        sections.setdefault(section, []).append(st.Page(
-            path, title=title, icon=icon, url_path=None if is_default else url_path, default=is_default,
+        pages = sections.setdefault(section, [])
+        if is_default:  # the twin first: the menu (and a title lookup) ends on the visible page
+            pages.append(st.Page(path, title=title, icon=icon, url_path=url_path, visibility="hidden"))
+        pages.append(st.Page(
+            path, title=title, icon=icon, url_path=f"home-{url_path}" if is_default else url_path, default=is_default,
             visibility="visible" if allowed else "hidden",
         ))
     return sections

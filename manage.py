@@ -172,6 +172,46 @@ def cmd_status(args: argparse.Namespace) -> None:
     _print_json(statuses_to_json(args.as_of, payment_statuses(args.as_of)))
 
 
+def cmd_statement(args: argparse.Namespace) -> None:
+    from services.access import SYSTEM
+    from services.agency_account import statement, statement_json, statement_pdf
+    from services.clock import billing_today
+
+    found = statement(SYSTEM, args.agency, args.start, args.end or billing_today())
+    if args.format == "json":
+        document = statement_json(found)
+        if args.output:
+            Path(args.output).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            _print_json({"file": args.output, "entries": len(found.entries), "closing_balance": document["closing_balance"]})
+        else:
+            _print_json(document)
+        return
+    if not args.output:
+        raise FieldError("-o", "a PDF needs a file to write: -o statement.pdf")
+    name, data = statement_pdf(found)
+    Path(args.output).write_bytes(data)
+    _print_json({"file": args.output, "bytes": len(data), "suggested_name": name})
+
+
+def cmd_usage_report(args: argparse.Namespace) -> None:
+    from services.access import SYSTEM
+    from services.usage_report import file_stem, usage_csv, usage_json, usage_report, usage_xlsx
+
+    report = usage_report(SYSTEM, args.agency, args.cycle)
+    if args.format == "json":
+        document = usage_json(report)
+        if args.output:
+            Path(args.output).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            _print_json({"file": args.output, "reconciles": document["reconciles"]})
+        else:
+            _print_json(document)
+        return
+    data = usage_csv(report) if args.format == "csv" else usage_xlsx(report)
+    output = args.output or f"{file_stem(report)}.{args.format}"
+    Path(output).write_bytes(data)
+    _print_json({"file": output, "bytes": len(data), "reconciles": report.reconciles})
+
+
 def cmd_import(args: argparse.Namespace) -> None:
     from db.imports.command import import_file
 
@@ -248,7 +288,7 @@ def cmd_user(args: argparse.Namespace) -> None:
         if password is None and not args.no_password:
             password = _password("Password (10+ characters): ")
         account = accounts.add_account(operator, email=args.email, name=args.name or "", role=args.role,
-                                       password=password)
+                                       password=password, agency=args.agency)
         _print_json({"email": account.email, "role": str(account.role), "password_set": account.password_set})
     elif args.action == "role":
         account = accounts.set_role(operator, email=args.email, role=args.role)
@@ -271,7 +311,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
     "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
-    "grants": cmd_grants, "export": cmd_export,
+    "grants": cmd_grants, "export": cmd_export, "statement": cmd_statement, "usage-report": cmd_usage_report,
 }
 
 
@@ -349,6 +389,19 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="every agency's payment status on a date")
     status.add_argument("--as-of", required=True, type=_date, dest="as_of")
 
+    statement = sub.add_parser("statement", help="an agency's statement of account (JSON or PDF)")
+    statement.add_argument("--agency", required=True)
+    statement.add_argument("--from", type=_date, dest="start", help="first day (default: the agency's onboarding date)")
+    statement.add_argument("--to", type=_date, dest="end", help="last day (default: today)")
+    statement.add_argument("--format", choices=("json", "pdf"), default="json")
+    statement.add_argument("-o", "--output", help="the file to write (required for pdf)")
+
+    usage = sub.add_parser("usage-report", help="an agency's usage in a closed period, per user and per day")
+    usage.add_argument("--agency", required=True)
+    usage.add_argument("--cycle", required=True, type=_cycle)
+    usage.add_argument("--format", choices=("csv", "xlsx", "json"), default="json")
+    usage.add_argument("-o", "--output", help="the file to write (default for csv/xlsx: usage-AGENCY-CYCLE.EXT)")
+
     importer = sub.add_parser("import", help="import a CSV file of IMPORT_FORMAT.md, all or nothing")
     importer.add_argument("kind", choices=IMPORT_KINDS)
     importer.add_argument("file")
@@ -386,10 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name")
     add.add_argument("--password", help=argparse.SUPPRESS)  # for scripts and tests; prefer the prompt
     add.add_argument("--no-password", action="store_true", help="an account that signs in through OIDC only")
+    add.add_argument("--agency", help="the one agency an agency_contact belongs to (required for that role)")
     role = actions.add_parser("role", help="change an account's role")
     role.add_argument("email")
     role.add_argument("role", choices=[str(role) for role in Role])
-    assign = actions.add_parser("assign", help="assign agencies to an account manager")
+    assign = actions.add_parser("assign", help="assign agencies to an account manager (one to an agency contact)")
     assign.add_argument("email")
     assign.add_argument("agencies", nargs="+")
     password = actions.add_parser("password", help="set a new password (asks for it)")

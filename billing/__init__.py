@@ -19,12 +19,36 @@ from .facts import (
     User,
 )
 from .invoice import Invoice, InvoiceLine, LineCode, price_invoice
-from .ledger import AgencyStatus, LedgerInvoice, Payment, Status, statuses
+from .ledger import AgencyStatus, LedgerEntry, LedgerInvoice, Payment, Status, account_history, statuses
 from .scenario import ScenarioError, facts_from_scenario, invoice_to_json
 
 __all__ = [
-    "AccessSpan", "AgencyStatus", "CallTotals", "Contract", "Cycle", "CycleCalendar", "Invoice",
-    "InvoiceFacts", "InvoiceLine", "LedgerInvoice", "LineCode", "MinuteBankCarry", "Payment", "Period",
-    "PeriodUsage", "ScenarioError", "SignalMode", "SignalPlan", "Status", "User", "billing_date",
-    "facts_from_scenario", "invoice_to_json", "parse_date", "price_invoice", "statuses",
+    "AccessSpan",
+    "AgencyStatus",
+    "CallTotals",
+    "Contract",
+    "Cycle",
+    "CycleCalendar",
+    "Invoice",
+    "InvoiceFacts",
+    "InvoiceLine",
+    "LedgerEntry",
+    "LedgerInvoice",
+    "LineCode",
+    "MinuteBankCarry",
+    "Payment",
+    "Period",
+    "PeriodUsage",
+    "ScenarioError",
+    "SignalMode",
+    "SignalPlan",
+    "Status",
+    "User",
+    "account_history",
+    "billing_date",
+    "facts_from_scenario",
+    "invoice_to_json",
+    "parse_date",
+    "price_invoice",
+    "statuses",
 ]

@@ -167,6 +167,97 @@ def classify(days_overdue: int, restriction: date | None, as_of: date, balance: 
     return Status.OPEN
 
 
+def _ordered_events(
+    invoices: Iterable[LedgerInvoice], payments: Iterable[Payment], as_of: date
+) -> list[LedgerInvoice | Payment]:
+    """The ledger's events up to ``as_of`` in the one order they apply:
+    by date; on one date invoices first (by due date, then number), then
+    payments in the order given. :func:`statuses` and :func:`account_history`
+    both walk this, so a statement can never tell another story than a status."""
+    events: list[tuple[date, int, tuple, LedgerInvoice | Payment]] = []
+    for invoice in invoices:
+        if invoice.invoice_date <= as_of:
+            events.append((invoice.invoice_date, 0, (invoice.due_date, invoice.number), invoice))
+    for position, payment in enumerate(payments):
+        if payment.paid_on <= as_of:
+            events.append((payment.paid_on, 1, (position,), payment))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return [event for _, _, _, event in events]
+
+
+def _apply(account: _Account, event: LedgerInvoice | Payment) -> None:
+    if isinstance(event, LedgerInvoice):
+        account.add_invoice(event)
+    else:
+        account.pay(event)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One event of one agency's account, with what the engine did with it.
+
+    ``allocations`` are the engine's own: for an invoice, the account credit
+    it absorbed; for a payment, the invoices it paid. ``to_credit`` is the part
+    of a payment left over as credit. ``balance`` and ``credit`` are the
+    account's open balance and credit right after the event, so
+    ``balance - credit`` is the running balance of a statement.
+    """
+
+    on: date
+    invoice: LedgerInvoice | None
+    payment: Payment | None
+    allocations: tuple[Allocation, ...]
+    to_credit: Decimal
+    balance: Decimal
+    credit: Decimal
+
+    @property
+    @exact
+    def charge(self) -> Decimal:
+        """What the event adds to the account (an invoice's total, else 0)."""
+        return self.invoice.total if self.invoice is not None else ZERO
+
+    @property
+    @exact
+    def received(self) -> Decimal:
+        """What the event pays into the account (a payment's amount, else 0)."""
+        return self.payment.amount if self.payment is not None else ZERO
+
+    @property
+    @exact
+    def running_balance(self) -> Decimal:
+        """Owed minus credit after this event: negative when in credit."""
+        return self.balance - self.credit
+
+
+@exact
+def account_history(
+    invoices: Iterable[LedgerInvoice], payments: Iterable[Payment], agency_id: str, as_of: date
+) -> tuple[LedgerEntry, ...]:
+    """Every invoice and payment of ``agency_id`` up to ``as_of``, in the
+    order the engine applies them, each with its allocations and the balance
+    after it: the statement of account, by the same walk as :func:`statuses`."""
+    own_invoices = [i for i in invoices if i.agency_id == agency_id]
+    own_payments = [p for p in payments if p.agency_id == agency_id]
+    account = _Account()
+    entries = []
+    for event in _ordered_events(own_invoices, own_payments, as_of):
+        before = len(account.allocations)
+        credit_before = account.credit
+        _apply(account, event)
+        applied = tuple(account.allocations[before:])
+        is_invoice = isinstance(event, LedgerInvoice)
+        to_credit = ZERO if is_invoice else max(ZERO, account.credit - credit_before)
+        entries.append(LedgerEntry(
+            on=event.invoice_date if isinstance(event, LedgerInvoice) else event.paid_on,
+            invoice=event if isinstance(event, LedgerInvoice) else None,
+            payment=event if isinstance(event, Payment) else None,
+            allocations=applied, to_credit=to_credit,
+            balance=sum((b for b in account.balances.values() if b > 0), ZERO), credit=account.credit,
+        ))
+    return tuple(entries)
+
+
 @exact
 def statuses(
     invoices: Iterable[LedgerInvoice],
@@ -185,20 +276,8 @@ def statuses(
     agencies = sorted({i.agency_id for i in invoices} | {p.agency_id for p in payments})
     accounts: dict[str, _Account] = defaultdict(_Account)
 
-    events: list[tuple[date, int, tuple, object]] = []
-    for invoice in invoices:
-        if invoice.invoice_date <= as_of:
-            events.append((invoice.invoice_date, 0, (invoice.due_date, invoice.number), invoice))
-    for position, payment in enumerate(payments):
-        if payment.paid_on <= as_of:
-            events.append((payment.paid_on, 1, (position,), payment))
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
-    for _, _, _, event in events:
-        if isinstance(event, LedgerInvoice):
-            accounts[event.agency_id].add_invoice(event)
-        else:
-            assert isinstance(event, Payment)
-            accounts[event.agency_id].pay(event)
+    for event in _ordered_events(invoices, payments, as_of):
+        _apply(accounts[event.agency_id], event)
 
     result = []
     for agency_id in agencies:

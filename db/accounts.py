@@ -20,7 +20,7 @@ from . import audit
 from .errors import FieldError, NotFound
 from .models import Account, AccountAgency, Agency, LoginFailure
 
-ROLES = ("finance", "account_manager", "ops")  # services.access.Role is the enumeration; this is what the column holds
+ROLES = ("finance", "account_manager", "ops", "agency_contact")  # services.access.Role is the enumeration; this is what the column holds
 MAX_FAILURES = 5  # wrong passwords for one e-mail from one client within LOCKOUT
 MAX_PER_CLIENT = 20  # attempts from one client, whatever the e-mail
 MAX_PER_EMAIL = 50  # attempts at one e-mail from all clients together

@@ -50,11 +50,15 @@ from .models import (
 SEED_ACTOR = "demo-seed"
 
 # (e-mail, name, role, password): the README lists them for signing in to the demo.
+DEMO_CONTACT = "billing.contact@a-1001.example"
+DEMO_CONTACT_AGENCY = "A-1001"
 DEMO_ACCOUNTS = (
     ("finance@dialer-billing.example", "Fran Finance", "finance", "finance-demo-2026"),
     ("ops@dialer-billing.example", "Oscar Ops", "ops", "ops-demo-2026"),
     *((email, email.split("@")[0].replace(".", " ").title(), "account_manager", "manager-demo-2026")
       for email in names.ACCOUNT_MANAGERS),
+    # The billing portal: the first agency's own billing contact (A-1001), read-only, that agency only.
+    (DEMO_CONTACT, "Agency Billing Contact", "agency_contact", "contact-demo-2026"),
 )
 ZONE = ZoneInfo(DEFAULT_ZONE)
 Progress = Callable[[str, float], None]
@@ -377,11 +381,14 @@ def _mark_idle_users(session: Session, agencies: list[_Agency], rng: random.Rand
 
 
 def add_demo_accounts(*, session: Session, agencies: Sequence[DemoAgency]) -> None:
-    """One account per role; each account manager gets their agencies."""
+    """One account per role; each account manager gets their agencies, the agency contact its agency."""
     for email, name, role, password in DEMO_ACCOUNTS:
         add_account(session, email=email, name=name, role=role, password=password, actor=SEED_ACTOR)
         if role == "account_manager":
             assign_agencies(session, email=email, agency_ids=[a.id for a in agencies if a.account_manager == email],
+                            actor=SEED_ACTOR)
+        elif role == "agency_contact":
+            assign_agencies(session, email=email, agency_ids=[a.id for a in agencies if a.id == DEMO_CONTACT_AGENCY],
                             actor=SEED_ACTOR)
 
 

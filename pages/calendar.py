@@ -13,6 +13,7 @@ from ui import cache
 from ui.calendar_view import month_grid_html
 from ui.context import empty_state, page_setup
 from ui.format import counted, day, md
+from ui.links import open_picked
 
 viewer, today = page_setup("Cycle calendar", Permission.VIEW_CALENDAR)
 cycle = current_cycle(today)
@@ -52,7 +53,7 @@ if not cache.agencies(viewer):
     st.stop()
 rows = cache.housekeeping(viewer, today)
 frame = pd.DataFrame({
-    "Agency": [f"/invoices?agency={r.agency_id}" for r in rows],
+    "Agency": [r.agency_id for r in rows],
     "Name": [r.name for r in rows],
     "Active users": [r.active_users for r in rows],
     "Minimum": [r.minimum_users for r in rows],
@@ -60,9 +61,11 @@ frame = pd.DataFrame({
     "Idle 30+ days (billed)": [len(r.idle_users) for r in rows],
     "Numbers to be cleaned": [str(r.numbers_to_clean) if r.cleaning_contracted else "— not contracted" for r in rows],
 })
-st.dataframe(frame, hide_index=True, width="stretch", key="housekeeping_table",
-             column_config={"Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=(.+)$"),
-                            "Numbers to be cleaned": st.column_config.TextColumn(help="Dialing numbers the next invoice cleans")})
+picked = st.dataframe(frame, hide_index=True, width="stretch", key="housekeeping_table", on_select="rerun",
+                      selection_mode="single-row",
+                      column_config={"Numbers to be cleaned": st.column_config.TextColumn(help="Dialing numbers the next invoice cleans")})
+open_picked(picked, [r.agency_id for r in rows])
+st.caption("Pick a row to open the agency.")
 idle = [r for r in rows if r.idle_users]
 if idle:
     with st.expander(f"Idle users to review: {sum(len(r.idle_users) for r in idle)} across {counted(len(idle), 'agency')}"):

@@ -6,6 +6,8 @@ selection so it can be pasted into a ticket or a chat.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -18,8 +20,9 @@ from services.invoices import cycle_archive, invoice_lines
 from services.issuing import issue_cycle_now
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
-from ui.format import count, counted, day, md, money_float, signed_usd, usd
+from ui.format import count, counted, day, md, money_float, signed_usd, status_badge, usd
 from ui.lines_table import lines_table_html
+from ui.links import agency_page_link, open_picked
 from ui.pickers import agency_names, agency_picker
 
 viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
@@ -58,13 +61,16 @@ except BillingError as error:
 if view is not None:
     preview, snap = view.preview, view.preview.snapshot
     cal = cycle.closed_period
+    account_badge = f" · {status_badge(view.status.status.value)}" if view.status is not None else ""
+    heading = md(view.agency.name)
     if preview.issued:
         verified = "content hash verified"  # a row that does not match never gets here: it raises InvoiceIntegrityError
-        st.markdown(f"### {md(view.agency.name)} · :blue-badge[Issued {md(preview.issued.number)}]")
+        st.markdown(f"### {heading} · :blue-badge[Issued {md(preview.issued.number)}]{account_badge}")
         st.caption(f"Frozen on {md(day(preview.issued.issued_at.date()))} by {md(preview.issued.issued_by)} · {verified}")
     else:
-        st.markdown(f"### {md(view.agency.name)} · :gray-badge[Preview, not issued]")
+        st.markdown(f"### {heading} · :gray-badge[Preview, not issued]{account_badge}")
         st.caption("Priced from the facts as stored now; it becomes final when the cycle is issued.")
+    agency_page_link(view.agency.agency_id, f"{view.agency.name}: account, ledger and statement")
 
     m1, m2, m3, m4 = st.columns(4)
     change = None if view.previous is None else preview.total - view.previous.total
@@ -73,7 +79,8 @@ if view is not None:
     m2.metric("Seats billed", count(preview.seats_billed), help="USER_FEE quantity: users active at cutoff, at least the minimum")
     m3.metric("Due", day(cycle.due_date).split(" ", 1)[1], help=day(cycle.due_date))
     if view.balance_due is not None:
-        m4.metric("Balance due", usd(view.balance_due))
+        m4.metric("Balance due", usd(view.balance_due),
+                  help="What is still owed on this invoice and on the debit adjustments that name it")
     else:
         m4.metric("Restriction from", day(cycle.restriction_date).split(" ", 1)[1],
                   help="Dialer access is restricted from this day if the invoice is still unpaid")
@@ -85,8 +92,30 @@ if view is not None:
         f"{counted(snap.headcount_at_cutoff, 'user')} active at cutoff"
     )
 
+    if view.status is not None and view.status.status.value != "paid_up":
+        s_ = view.status
+        when = (f"restricted since {day(s_.restriction_date)}" if s_.status.value == "restricted"
+                else f"restriction from {day(s_.restriction_date)}" if s_.restriction_date and s_.days_overdue else "nothing past due")
+        st.caption(f"Account of {md(view.agency.name)} on {md(day(today))}: {md(s_.status.label)}, {md(usd(s_.balance))} open "
+                   f"(oldest {md(s_.oldest_open_invoice or '—')}, {s_.days_overdue} days overdue; {md(when)}).")
+    if view.balance_due is not None:
+        if view.balance_due == 0:
+            st.success("Paid in full. Thank you.", icon=":material/check_circle:")
+        elif view.invoice_balance == 0 and view.open_debits > 0:
+            open_items = ", ".join(f"{a.number} ({usd(a.open_balance)}, due {day(a.due_on)})"
+                                   for a in view.adjustments if a.open_balance > 0)
+            st.warning(f"The invoice itself is paid, but {md(usd(view.open_debits))} of debit adjustments on it is still open: "
+                       f"{md(open_items)}.", icon=":material/error:")
+        elif view.open_debits > 0:
+            st.info(f"{md(usd(view.invoice_balance))} open on the invoice and {md(usd(view.open_debits))} on its debit "
+                    "adjustments.", icon=":material/info:")
+    if view.status is not None and view.status.credit > 0:
+        st.info(f"{md(view.agency.name)} has {md(usd(view.status.credit))} of account credit; it is applied to the next invoice.",
+                icon=":material/savings:")
+
     st.subheader("Lines")
-    lines = invoice_lines(view)
+    lines = tuple(replace(line, title=view.with_names(line.title), description=view.with_names(line.description))
+                  for line in invoice_lines(view))
     prorated = [line for line in lines if line.code == "PRORATED_USER_FEE"]
     group_prorated = len(prorated) > 8  # a long list of prorations goes in its own table below
     shown = tuple(line for line in lines if not (group_prorated and line.code == "PRORATED_USER_FEE"))
@@ -95,10 +124,21 @@ if view is not None:
         prorated_total = usd(sum(line.amount for line in prorated))
         with st.expander(f"Prorated user fees: {counted(len(prorated), 'user')}, {md(prorated_total)} (included in the total)"):
             st.dataframe(
-                pd.DataFrame({"User": [line.user for line in prorated], "Days": [line.quantity for line in prorated],
+                pd.DataFrame({"User": [view.named(line.user or "") for line in prorated], "Days": [line.quantity for line in prorated],
                               "Amount": [usd(line.amount) for line in prorated], "Why": [line.description for line in prorated]}),
                 hide_index=True, width="stretch",
             )
+    if view.adjustments:
+        st.markdown("**Adjustments to this invoice** (the issued invoice never changes; these are owed or credited beside it)")
+        st.dataframe(pd.DataFrame({
+            "Date": [day(a.on_date) for a in view.adjustments],
+            "Adjustment": [a.number for a in view.adjustments],
+            "Kind": [a.kind.value.capitalize() for a in view.adjustments],
+            "Amount": [signed_usd(a.amount if a.kind.value == "debit" else -a.amount) for a in view.adjustments],
+            "Reason (shown to the client)": [a.reason for a in view.adjustments],
+            "Due": [day(a.due_on) if a.kind.value == "debit" else "—" for a in view.adjustments],
+            "Still open": [usd(a.open_balance) if a.open_balance else "—" for a in view.adjustments],
+        }), hide_index=True, width="stretch", key="invoice_adjustments")
     file_name, pdf = cache.invoice_pdf(viewer, agency_id, cycle_text, today)
     st.download_button("Download PDF", data=pdf, file_name=file_name, mime="application/pdf",
                        icon=":material/picture_as_pdf:", type="primary", key="invoice_pdf")
@@ -125,7 +165,7 @@ if view is not None:
         if view.seat_steps:
             st.dataframe(
                 pd.DataFrame({
-                    "Day": [day(s.day) for s in view.seat_steps], "User": [s.user_id for s in view.seat_steps],
+                    "Day": [day(s.day) for s in view.seat_steps], "User": [view.named(s.user_id) for s in view.seat_steps],
                     "What happened": [s.event.value.replace("_", " ") for s in view.seat_steps],
                     "Active after": [s.active_after for s in view.seat_steps],
                     "Seats paid after": [s.paid_after for s in view.seat_steps],
@@ -162,7 +202,8 @@ if view is not None:
                 )
             else:
                 st.caption(f"No payment applied as of {day(today)}.")
-            st.metric("Balance due on this invoice", usd(view.balance_due))
+            st.metric("Balance due on this invoice", usd(view.balance_due),
+                      help="Including the debit adjustments that name it" if view.adjustments else None)
             if viewer.can(Permission.RECORD_ADJUSTMENT):
                 recorded_message = st.session_state.pop("adjustment_recorded", None)
                 if recorded_message:
@@ -197,7 +238,7 @@ if not folio.rows:
     empty_state("No agency has an invoice in this cycle.")
 else:
     frame = pd.DataFrame({
-        "Agency": [f"/invoices?agency={r.agency_id}&cycle={cycle}" for r in folio.rows],
+        "Agency": [r.agency_id for r in folio.rows],
         "Name": [r.name for r in folio.rows],
         "State": [r.number or "Preview" for r in folio.rows],
         "Total": [money_float(r.total) for r in folio.rows],
@@ -207,16 +248,17 @@ else:
         "Prorated": [r.prorated_users for r in folio.rows],
         "Minutes pre-billed": [r.replenishment for r in folio.rows],
     })
-    st.dataframe(
-        frame, hide_index=True, width="stretch", key="portfolio_table",
+    picked = st.dataframe(
+        frame, hide_index=True, width="stretch", key="portfolio_table", on_select="rerun", selection_mode="single-row",
         column_config={
-            "Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=([^&]+)"),
             "Total": st.column_config.NumberColumn("Total", format="dollar"),
             "Change": st.column_config.NumberColumn("Change", format="dollar"),
             "Minutes pre-billed": st.column_config.NumberColumn(format="localized"),
         },
     )
-    st.caption(f"{counted(len(folio.rows), 'invoice')} · {md(usd(folio.total))} · {len(folio.issued)} issued, "
+    open_picked(picked, [r.agency_id for r in folio.rows], cycles=[cycle_text] * len(folio.rows))
+    st.caption(f"Pick a row to open its invoice · {counted(len(folio.rows), 'invoice')} · {md(usd(folio.total))} · "
+               f"{len(folio.issued)} issued, "
                f"{len(folio.pending)} to issue ({md(usd(folio.pending_total))})")
     for agency, problem in folio.problems.items():
         st.warning(f"{md(names.get(agency, agency))} ({md(agency)}): {md(problem)}")

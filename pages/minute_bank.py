@@ -10,6 +10,7 @@ from services.errors import BillingError
 from ui import cache, charts
 from ui.context import empty_state, page_setup
 from ui.format import count, counted, day, md
+from ui.links import open_picked
 from ui.pickers import agency_names, agency_picker
 
 viewer, today = page_setup("Minute bank", Permission.VIEW_MINUTE_BANK)
@@ -60,7 +61,7 @@ st.divider()
 st.subheader("Portfolio: runway ranking")
 st.caption(f"{len(dry)} of {counted(len(runways), 'agency')} run dry before the period ends at their current burn rate.")
 frame = pd.DataFrame({
-    "Agency": [f"/minute-bank?agency={r.agency_id}" for r in runways],
+    "Agency": [r.agency_id for r in runways],
     "Name": [r.name for r in runways],
     "In the bank": [r.balance_now for r in runways],
     "Burn per day": [float(r.burn_per_day) for r in runways],
@@ -68,11 +69,12 @@ frame = pd.DataFrame({
     "Runs dry on": [day(r.dry_on) for r in runways],
     "Before cutoff": ["Yes" if r.runs_dry_before_cutoff else "No" for r in runways],
 })
-st.dataframe(
-    frame, hide_index=True, width="stretch", key="runway_table",
+picked = st.dataframe(
+    frame, hide_index=True, width="stretch", key="runway_table", on_select="rerun", selection_mode="single-row",
     column_config={
-        "Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=(.+)$"),
         "In the bank": st.column_config.NumberColumn(format="localized"),
         "Burn per day": st.column_config.NumberColumn(format="%.1f"),
     },
 )
+open_picked(picked, [r.agency_id for r in runways], page="pages/minute_bank.py")
+st.caption("Pick a row to see that agency's bank above; its history is on the agency page.")

@@ -14,6 +14,7 @@ from services.payments import PaymentEffect, payment_effect, record_payment
 from ui import cache, charts
 from ui.context import page_setup
 from ui.format import STATUS_LABELS, counted, day, days, md, money_float, usd
+from ui.links import open_picked
 from ui.pickers import agency_names
 
 viewer, today = page_setup("Overdue", Permission.VIEW_OVERDUE)
@@ -36,27 +37,29 @@ if not view.rows:
     st.success("Nobody is overdue.", icon=":material/check_circle:")
 else:
     frame = pd.DataFrame({
-        "Agency": [f"/invoices?agency={r.agency_id}" for r in view.rows],
+        # The name, the status and what to pay first: on a phone they are what shows without scrolling.
         "Name": [r.name for r in view.rows],
         "Status": [STATUS_LABELS[r.status.value] for r in view.rows],
-        "Days overdue": [r.days_overdue for r in view.rows],
-        "Restriction date": [day(r.restriction_date) for r in view.rows],
-        "Days left": ["restricted" if r.days_to_restriction is None else days(r.days_to_restriction) for r in view.rows],
         "Pay to avoid or lift": [money_float(r.amount_to_clear) for r in view.rows],
+        "Days left": ["restricted" if r.days_to_restriction is None else days(r.days_to_restriction) for r in view.rows],
+        "Restriction date": [day(r.restriction_date) for r in view.rows],
+        "Days overdue": [r.days_overdue for r in view.rows],
         "Balance": [money_float(r.balance) for r in view.rows],
+        "Agency": [r.agency_id for r in view.rows],
         "Oldest open": [r.oldest_open_invoice for r in view.rows],
         "Account manager": [r.account_manager or "—" for r in view.rows],
     })
-    st.dataframe(
-        frame, hide_index=True, width="stretch", key="overdue_table",
+    picked = st.dataframe(
+        frame, hide_index=True, width="stretch", key="overdue_table", on_select="rerun", selection_mode="single-row",
         column_config={
-            "Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=(.+)$"),
             "Pay to avoid or lift": st.column_config.NumberColumn(format="dollar",
                                                                  help="Restricted: the invoices 15+ days overdue. "
                                                                       "Otherwise: everything past due."),
             "Balance": st.column_config.NumberColumn(format="dollar"),
         },
     )
+    open_picked(picked, [r.agency_id for r in view.rows])
+    st.caption("Pick a row to open the agency: its ledger, what each payment paid, and the statement.")
 st.download_button("Download CSV for ops", data=overdue_csv(view), file_name=f"overdue-{today.isoformat()}.csv",
                    mime="text/csv", icon=":material/download:", key="overdue_csv")
 

@@ -50,6 +50,24 @@ class PaymentRow:
 
 
 @dataclass(frozen=True)
+class AdjustmentRow:
+    """A credit or debit adjustment that names the invoice, with its reason
+    (written to be shown to the client) and what of a debit is still open."""
+
+    number: str
+    kind: str  # "credit" or "debit"
+    on_date: date
+    amount: Decimal
+    reason: str
+    open_balance: Decimal = Decimal("0.00")
+    due_on: date | None = None
+
+    @property
+    def is_debit(self) -> bool:
+        return self.kind == "debit"
+
+
+@dataclass(frozen=True)
 class AgencyHeader:
     """Who the invoice is addressed to (the "Bill to" block)."""
 
@@ -85,6 +103,20 @@ class InvoiceDocument:
     payments: tuple[PaymentRow, ...] = ()
     balance_due: Decimal | None = None
     issued_on: date | None = None
+    adjustments: tuple[AdjustmentRow, ...] = ()
+
+    @property
+    def open_debits(self) -> tuple[AdjustmentRow, ...]:
+        """Debit adjustments on this invoice not paid yet."""
+        return tuple(a for a in self.adjustments if a.is_debit and a.open_balance > 0)
+
+    @property
+    def invoice_paid_debit_open(self) -> bool:
+        """The invoice itself is paid but a debit that names it is not:
+        never "Paid in full"."""
+        if self.balance_due is None or not self.open_debits:
+            return False
+        return self.balance_due == sum((a.open_balance for a in self.open_debits), Decimal("0.00"))
 
     @property
     def is_preview(self) -> bool:
@@ -117,6 +149,7 @@ def document_from_snapshot(
     payments: Iterable[PaymentRow] = (),
     balance_due: Decimal | None = None,
     issued_on: date | None = None,
+    adjustments: Iterable[AdjustmentRow] = (),
 ) -> InvoiceDocument:
     """Build from an invoice's typed snapshot (:mod:`billing.snapshot`), the
     same for a live preview and a frozen invoice: a frozen invoice prints
@@ -143,4 +176,5 @@ def document_from_snapshot(
         payments=tuple(payments),
         balance_due=balance_due,
         issued_on=issued_on,
+        adjustments=tuple(adjustments),
     )

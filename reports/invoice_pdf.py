@@ -35,7 +35,7 @@ from billing.calendar import weekday_date
 from billing.money import format_count, format_signed_usd, format_usd
 
 from .canvas import MARGIN, canvas_maker
-from .document import InvoiceDocument, Period
+from .document import AgencyHeader, InvoiceDocument, Period
 from .styles import ACCENT, ACCENT_LIGHT, RULE, SHADE, styles, text
 
 PRODUCER = "Dialer Billing Dashboard"
@@ -88,7 +88,11 @@ def _title_block(doc: InvoiceDocument) -> list[Flowable]:
 
 
 def _bill_to(doc: InvoiceDocument) -> list[Flowable]:
-    agency = doc.agency
+    return _bill_to_cell(doc.agency)
+
+
+def _bill_to_cell(agency: AgencyHeader) -> list[Flowable]:
+    """The "Bill to" block: the agency's name, address, billing e-mail and account id."""
     cell: list[Flowable] = [text("BILL TO", "label"), Spacer(1, 2), text(agency.name, "agency")]
     cell += [text(line) for line in agency.address_lines if line.strip()]
     if agency.billing_email:
@@ -121,6 +125,10 @@ def _due_box(doc: InvoiceDocument) -> Table:
     if due < 0:  # an overpayment stays on the account as credit
         cell = [text("CREDIT BALANCE", "due_label"), text(format_usd(-due), "due_amount"),
                 text("applied to your next invoice", "due_date")]
+    elif doc.invoice_paid_debit_open:
+        first_due = min((a.due_on or doc.due_date) for a in doc.open_debits)
+        cell = [text("BALANCE DUE", "due_label"), text(format_usd(due), "due_amount"),
+                text(f"Invoice paid; adjustment open, due {weekday_date(first_due)}", "due_date")]
     elif due == 0 and doc.balance_due is not None:
         cell = [text("BALANCE DUE", "due_label"), text(format_usd(due), "due_amount"),
                 text("Paid in full. Thank you.", "due_date")]
@@ -197,6 +205,13 @@ def _summary(doc: InvoiceDocument, width: float) -> list[Flowable]:
     for payment in doc.payments:
         what = f"Paid {weekday_date(payment.paid_on)}" + (f" · {payment.reference}" if payment.reference else "")
         rows.append([text(what, "small"), text(format_signed_usd(-payment.amount), "right")])
+    if doc.balance_due is not None:
+        for adjustment in (a for a in doc.adjustments if a.is_debit):
+            rows.append([text(f"Debit {adjustment.number} · {weekday_date(adjustment.on_date)}", "small"),
+                         text(format_signed_usd(adjustment.amount), "right")])
+            paid = adjustment.amount - adjustment.open_balance
+            if paid > 0:
+                rows.append([text(f"Paid on {adjustment.number}", "small"), text(format_signed_usd(-paid), "right")])
     due = _amount_due(doc)
     if due < 0:
         rows.append([text("Credit balance", "total_label"), text(format_usd(-due), "total")])
@@ -210,7 +225,33 @@ def _summary(doc: InvoiceDocument, width: float) -> list[Flowable]:
         ("LINEABOVE", (0, -1), (-1, -1), 1.2, ACCENT), ("TOPPADDING", (0, -1), (-1, -1), 4),
     ]))
     heading = "Payments and balance" if doc.payments or doc.balance_due is not None else "Summary"
+    if doc.invoice_paid_debit_open:
+        rows.insert(len(rows) - 1, [text("Invoice paid in full; the adjustment above is still open.", "small"), ""])
     return [text(heading, "h2"), table]
+
+
+def _adjustments(doc: InvoiceDocument) -> list[Flowable]:
+    """Every adjustment that names the invoice, with the reason the client is told."""
+    if not doc.adjustments:
+        return []
+    head = [text("Date", "head"), text("Adjustment and reason", "head"), text("Amount", "head_right")]
+    rows: list[list[object]] = [head]
+    for a in doc.adjustments:
+        state = ""
+        if a.is_debit:
+            state = " · open" if a.open_balance > 0 else " · paid"
+        rows.append([text(weekday_date(a.on_date), "small"),
+                     _description(f"{a.kind.capitalize()} {a.number}{state}", a.reason),
+                     text(format_signed_usd(a.amount if a.is_debit else -a.amount), "right")])
+    table = Table(rows, colWidths=[1.2 * inch, WIDTH - 2.3 * inch, 1.1 * inch], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), ACCENT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
+    ]))
+    intro = text("Adjustments are separate from the issued invoice, which never changes; "
+                 "a debit is owed like a small invoice, a credit is applied like a payment.", "small")
+    return [Spacer(1, 12), text("Adjustments to this invoice", "h2"), intro, Spacer(1, 4), table]
 
 
 def _terms(doc: InvoiceDocument) -> Paragraph:
@@ -251,7 +292,7 @@ def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
         subject=f"Invoice, cycle {doc.cycle}", creator=PRODUCER, producer=PRODUCER, keywords="",
         invariant=1,
     )
-    story = [*_header(doc), _lines_table(doc), *_closing(doc)]
+    story = [*_header(doc), _lines_table(doc), *_adjustments(doc), *_closing(doc)]
     footer = f"{doc.agency.name} · {number} · cycle {doc.cycle}" if doc.number else f"{doc.agency.name} · {number}"
     template.build(story, canvasmaker=canvas_maker(preview=doc.is_preview, footer=footer))
     return buffer.getvalue()

@@ -6,6 +6,9 @@ page can leak data by forgetting a check; the navigation only mirrors it.
 - **account manager**: only the agencies assigned to them; read-only.
 - **ops**: overdue, restrictions and minute banks across all agencies;
   read-only; no invoice amounts beyond balances due.
+- **agency contact**: an agency's own billing contact (the billing portal):
+  exactly one agency, read-only: its agency page, invoices and PDFs,
+  statement, usage reports and minute bank.
 """
 
 from __future__ import annotations
@@ -21,14 +24,22 @@ class Role(StrEnum):
     FINANCE = "finance"
     ACCOUNT_MANAGER = "account_manager"
     OPS = "ops"
+    AGENCY_CONTACT = "agency_contact"
 
     @property
     def label(self) -> str:
-        return {"finance": "Finance", "account_manager": "Account manager", "ops": "Ops"}[self.value]
+        return {"finance": "Finance", "account_manager": "Account manager", "ops": "Ops",
+                "agency_contact": "Agency billing contact"}[self.value]
+
+    @property
+    def scoped(self) -> bool:
+        """Whether the role sees only the agencies assigned to the account."""
+        return self in (Role.ACCOUNT_MANAGER, Role.AGENCY_CONTACT)
 
 
 class Permission(StrEnum):
     VIEW_OVERVIEW = "view_overview"
+    VIEW_AGENCY = "view_agency"  # the agency page: status, balance, contacts, users
     VIEW_CALENDAR = "view_calendar"
     VIEW_INVOICES = "view_invoices"  # invoice lines and amounts, PDFs
     VIEW_MINUTE_BANK = "view_minute_bank"
@@ -47,10 +58,12 @@ class Permission(StrEnum):
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.FINANCE: frozenset(Permission),
     Role.ACCOUNT_MANAGER: frozenset({
-        Permission.VIEW_OVERVIEW, Permission.VIEW_CALENDAR, Permission.VIEW_INVOICES,
+        Permission.VIEW_OVERVIEW, Permission.VIEW_AGENCY, Permission.VIEW_CALENDAR, Permission.VIEW_INVOICES,
         Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE,
     }),
-    Role.OPS: frozenset({Permission.VIEW_OVERVIEW, Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE}),
+    Role.OPS: frozenset({Permission.VIEW_OVERVIEW, Permission.VIEW_AGENCY, Permission.VIEW_MINUTE_BANK,
+                         Permission.VIEW_OVERDUE}),
+    Role.AGENCY_CONTACT: frozenset({Permission.VIEW_AGENCY, Permission.VIEW_INVOICES, Permission.VIEW_MINUTE_BANK}),
 }
 
 

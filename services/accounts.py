@@ -39,7 +39,9 @@ def _stamp(account: Account, assigned: frozenset[str]) -> str:
 
 def _viewer(account: Account, assigned: frozenset[str]) -> Viewer:
     role = Role(account.role)
-    return Viewer(account.email, account.name, role, assigned if role is Role.ACCOUNT_MANAGER else None,
+    if role is Role.AGENCY_CONTACT and len(assigned) > 1:  # never more than one agency, whatever the table holds
+        assigned = frozenset()
+    return Viewer(account.email, account.name, role, assigned if role.scoped else None,
                   stamp=_stamp(account, assigned))
 
 
@@ -118,17 +120,28 @@ def viewer_for_email(email: str, *, sessions: SessionFactory = default_sessions)
 
 def add_account(
     viewer: Viewer, *, email: str, role: Role | str, name: str = "", password: str | None,
-    sessions: SessionFactory = default_sessions,
+    agency: str | None = None, sessions: SessionFactory = default_sessions,
 ) -> AccountInfo:
-    """A new account; ``password=None`` for one that signs in through OIDC only."""
+    """A new account; ``password=None`` for one that signs in through OIDC only.
+
+    An agency contact is scoped to exactly one agency, named by ``agency``
+    and assigned in the same transaction, so no contact ever exists that
+    sees nothing or more than its own agency."""
     viewer.require(Permission.MANAGE_ACCOUNTS)
     chosen = _role(role)
     name = " ".join(name.split())
     if len(name) > MAX_NAME_LENGTH:
         raise FieldError("Name", f"must be at most {MAX_NAME_LENGTH} characters")
+    agency = (agency or "").strip() or None
+    if chosen is Role.AGENCY_CONTACT and agency is None:
+        raise FieldError("Agency", "an agency contact needs the one agency it belongs to (--agency A-1001)")
+    if agency is not None and not chosen.scoped:
+        raise FieldError("Agency", f"{chosen.label} accounts see every agency; only contacts and managers are assigned one")
     with sessions() as session:
         account = accounts.add_account(session, email=email, name=name or email.strip().lower(), role=chosen.value,
                                        password=password, actor=viewer.email)
+        if agency is not None:
+            accounts.assign_agencies(session, email=account.email, agency_ids=[agency], actor=viewer.email)
         info = _info(account)
     log.info("account added: %s as %s by %s", info.email, info.role, viewer.email)
     return info
@@ -155,13 +168,17 @@ def set_password(viewer: Viewer, *, email: str, password: str, sessions: Session
 def assign_agencies(
     viewer: Viewer, *, email: str, agency_ids: Iterable[str], sessions: SessionFactory = default_sessions,
 ) -> list[str]:
-    """Assign agencies to an account manager; returns the ones newly assigned."""
+    """Assign agencies to an account manager (or the one agency of an agency
+    contact); returns the ones newly assigned."""
     viewer.require(Permission.MANAGE_ACCOUNTS)
+    wanted = [a.strip() for a in agency_ids]
     with sessions() as session:
-        if Role(accounts.get_account(session, email).role) is not Role.ACCOUNT_MANAGER:
+        role = Role(accounts.get_account(session, email).role)
+        if not role.scoped:
             raise FieldError("E-mail", f"{email.strip().lower()} is not an account manager; only they have assigned agencies")
-        added = accounts.assign_agencies(session, email=email, agency_ids=[a.strip() for a in agency_ids],
-                                         actor=viewer.email)
+        if role is Role.AGENCY_CONTACT and len(accounts.assigned_agencies(session, email) | set(wanted)) > 1:
+            raise FieldError("Agency", "an agency contact belongs to exactly one agency")
+        added = accounts.assign_agencies(session, email=email, agency_ids=wanted, actor=viewer.email)
         if added:
             sign_ins.end_all(session, email=email.strip().lower(), at=clock.real_now(), because="account changed")
         return added

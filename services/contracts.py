@@ -46,7 +46,8 @@ class ContractVersion:
     transcription_rate: Decimal | None
 
 
-def _version(row: AgencyContract) -> ContractVersion:
+def version_of(row: AgencyContract) -> ContractVersion:
+    """A stored contract row as the pages see it."""
     values = {f.name: getattr(row, f.name) for f in fields(ContractVersion)}
     values["signal_mode"] = SignalMode(row.signal_mode)
     return ContractVersion(**values)
@@ -82,7 +83,7 @@ def contract_history(viewer: Viewer, agency_id: str, *, sessions: SessionFactory
     viewer.require(Permission.VIEW_INVOICES)
     viewer.require_agency(agency_id)
     with sessions() as session:
-        return [_version(row) for row in contracts.contract_history(session, agency_id)]
+        return [version_of(row) for row in contracts.contract_history(session, agency_id)]
 
 
 def add_contract_version(
@@ -120,4 +121,4 @@ def add_contract_version(
             replenish_buffer_pct=buffer, onboarding_minutes_per_user=onboarding, signal_mode=str(mode), signal_rate=signal,
             number_cleaning_rate=cleaning, appointment_fee=appointment, transcription_rate=transcription, actor=viewer.email,
         )
-        return _version(row)
+        return version_of(row)

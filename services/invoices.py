@@ -3,16 +3,18 @@ change from the previous invoice, payments, and the PDF."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from billing import AgencyStatus, Cycle, LineCode, Period, User
+from billing import AgencyStatus, Cycle, LedgerEntry, LineCode, Period, User, account_history
+from billing.ledger import AdjustmentKind
 from billing.seats import SeatEvent, SeatStep, walk_seats
-from db.ledger import agency_statuses
+from db.ledger import StoredAdjustment, agency_statuses, load_ledger
+from db.queries.account import agency_adjustments, user_names
 from db.queries.agencies import AgencyRecord, agency_record, agency_records
-from db.queries.payments import payment_references_by_day
 from reports.document import DocumentLine, lines_from_snapshot
 
 from .access import Permission, Viewer
@@ -56,6 +58,19 @@ class PaymentInfo:
 
 
 @dataclass(frozen=True)
+class AdjustmentInfo:
+    """An adjustment that names this invoice: shown to the client with its reason."""
+
+    number: str
+    kind: AdjustmentKind
+    on_date: date
+    amount: Decimal
+    reason: str
+    due_on: date | None  # a debit's due date (the engine's)
+    open_balance: Decimal  # a debit's part still unpaid; 0 for a credit
+
+
+@dataclass(frozen=True)
 class SeatBar:
     """One access span of one user, clipped to the timeline's window."""
 
@@ -73,13 +88,46 @@ class InvoiceView:
     changes: tuple[LineChange, ...]
     payments: tuple[PaymentInfo, ...]
     status: AgencyStatus | None
-    balance_due: Decimal | None  # what is still owed on this issued invoice
+    balance_due: Decimal | None  # still owed on this issued invoice and the debits that name it
     seat_steps: tuple[SeatStep, ...]
     seat_bars: tuple[SeatBar, ...]
+    adjustments: tuple[AdjustmentInfo, ...] = ()
+    user_names: Mapping[str, str] | None = None  # dialer user id -> stored name
 
     @property
     def cycle(self) -> Cycle:
         return self.preview.cycle
+
+    @property
+    def invoice_balance(self) -> Decimal | None:
+        """What is still owed on the invoice itself (without its debits)."""
+        if self.balance_due is None:
+            return None
+        return self.balance_due - self.open_debits
+
+    @property
+    def open_debits(self) -> Decimal:
+        """Debit adjustments naming this invoice that are not paid yet."""
+        return sum((a.open_balance for a in self.adjustments if a.kind is AdjustmentKind.DEBIT), ZERO)
+
+    def named(self, user_id: str) -> str:
+        """``1001-u214 (Dana Smith)`` when the user's name is stored, else the id."""
+        name = (self.user_names or {}).get(user_id)
+        return f"{user_id} ({name})" if name and name != user_id else user_id
+
+    def with_names(self, text: str) -> str:
+        """``text`` with every user id it mentions followed by the user's name."""
+        return with_user_names(text, self.user_names or {})
+
+
+def with_user_names(text: str, names: Mapping[str, str]) -> str:
+    """Put each stored name beside the user ids in ``text`` (an explanation,
+    a line title): whole ids only, so ``u1`` never matches inside ``u14``."""
+    known = sorted((uid for uid, name in names.items() if name and name != uid and uid in text), key=len, reverse=True)
+    if not known:
+        return text
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(uid) for uid in known) + r")(?![\w-])")
+    return pattern.sub(lambda m: f"{m.group(1)} ({names[m.group(1)]})", text)
 
 
 def agency_info(agency: AgencyRecord) -> AgencyInfo:
@@ -136,16 +184,19 @@ def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date, *,
         facts = preview.facts or live_facts_in(session, agency_id, cycle)
         statuses = agency_statuses(session, as_of, [agency_id])
         status = statuses[0] if statuses else None
+        names = {u.user_id: u.name for u in user_names(session=session, agency_id=agency_id)}
         payments: tuple[PaymentInfo, ...] = ()
+        adjustments: tuple[AdjustmentInfo, ...] = ()
         balance_due = None
         if preview.issued and status is not None:
             number = preview.issued.number
-            references = payment_references_by_day(session=session, agency_id=agency_id, as_of=as_of)
-            payments = tuple(
-                PaymentInfo(a.on, a.amount, a.source, references.get(a.on) if a.source == "payment" else None)
-                for a in status.allocations if a.invoice == number
-            )
-            balance_due = preview.total - status.paid.get(number, ZERO)
+            ledger_invoices, ledger_payments = load_ledger(session, [agency_id])
+            payments = _applied_to(account_history(ledger_invoices, ledger_payments, agency_id, as_of), number)
+            adjustments = tuple(_adjustment_info(a, status) for a in
+                                agency_adjustments(session=session, agency_id=agency_id, invoice_number=number)
+                                if a.on_date <= as_of)
+            balance_due = preview.total - status.paid.get(number, ZERO) + sum(
+                (a.open_balance for a in adjustments if a.kind is AdjustmentKind.DEBIT), ZERO)
         info = agency_info(agency)
     period = cycle.closed_period
     paid_in_advance = preview.snapshot.seats_paid_in_advance
@@ -154,13 +205,42 @@ def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date, *,
         agency=info, preview=preview, previous=previous, changes=line_changes(preview, previous),
         payments=tuple(payments), status=status, balance_due=balance_due,
         seat_steps=walk.steps, seat_bars=_seat_bars(facts.users, period, walk.steps),
+        adjustments=adjustments, user_names=names,
     )
+
+
+def _applied_to(history: tuple[LedgerEntry, ...], number: str) -> tuple[PaymentInfo, ...]:
+    """Money the engine applied to invoice ``number``: each payment (or credit
+    adjustment) with its own reference, and account credit absorbed."""
+    found = []
+    for entry in history:
+        reference = entry.payment.reference if entry.payment is not None else None
+        for allocation in entry.allocations:
+            if allocation.invoice == number:
+                source = allocation.source
+                if source == "payment" and reference and reference.startswith("ADJ-"):
+                    source = "credit adjustment"
+                found.append(PaymentInfo(allocation.on, allocation.amount, source, reference if source != "credit" else None))
+    return tuple(found)
+
+
+def _adjustment_info(adjustment: StoredAdjustment, status: AgencyStatus) -> AdjustmentInfo:
+    """An adjustment with what the engine says is still open on it."""
+    open_balance = ZERO
+    due_on = adjustment.due_on
+    if adjustment.kind is AdjustmentKind.DEBIT:
+        open_balance = adjustment.amount - status.paid.get(adjustment.number, ZERO)
+        item = next((o for o in status.open_invoices if o.invoice.number == adjustment.number), None)
+        due_on = item.invoice.due_date if item is not None else due_on
+    return AdjustmentInfo(adjustment.number, adjustment.kind, adjustment.on_date, adjustment.amount, adjustment.reason,
+                          due_on, open_balance)
 
 
 # --- PDF ------------------------------------------------------------------------
 
-def _document(info: AgencyInfo, preview: CyclePreview, payments: tuple[PaymentInfo, ...] = (), balance_due: Decimal | None = None):  # type: ignore[no-untyped-def]
-    from reports.document import AgencyHeader, PaymentRow, document_from_snapshot
+def _document(info: AgencyInfo, preview: CyclePreview, payments: tuple[PaymentInfo, ...] = (), balance_due: Decimal | None = None,  # type: ignore[no-untyped-def]
+              adjustments: tuple[AdjustmentInfo, ...] = ()):
+    from reports.document import AdjustmentRow, AgencyHeader, PaymentRow, document_from_snapshot
 
     header = AgencyHeader(info.agency_id, info.name, tuple((info.address or "").splitlines()), info.billing_email)
     return document_from_snapshot(
@@ -169,6 +249,8 @@ def _document(info: AgencyInfo, preview: CyclePreview, payments: tuple[PaymentIn
         payments=tuple(PaymentRow(p.paid_on, p.amount, p.reference or p.source) for p in payments),
         balance_due=balance_due,
         issued_on=preview.issued.issued_at.date() if preview.issued else None,
+        adjustments=tuple(AdjustmentRow(a.number, str(a.kind), a.on_date, a.amount, a.reason, a.open_balance, a.due_on)
+                          for a in adjustments),
     )
 
 
@@ -176,7 +258,7 @@ def invoice_pdf(view: InvoiceView) -> tuple[str, bytes]:
     """(file name, PDF bytes) of the invoice as shown."""
     from reports.invoice_pdf import pdf_file_name, render_invoice_pdf
 
-    document = _document(view.agency, view.preview, view.payments, view.balance_due)
+    document = _document(view.agency, view.preview, view.payments, view.balance_due, view.adjustments)
     return pdf_file_name(document), render_invoice_pdf(document)
 
 

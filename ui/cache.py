@@ -12,8 +12,8 @@ from datetime import date
 import streamlit as st
 
 from billing import Cycle
+from services import agency_account, invoices, minute_bank, overdue, portfolio, usage_report
 from services import housekeeping as housekeeping_service
-from services import invoices, minute_bank, overdue, portfolio
 from services.access import Viewer
 
 TTL = 60
@@ -62,6 +62,21 @@ def overdue_view(viewer: Viewer, as_of: date) -> overdue.OverdueView:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def housekeeping(viewer: Viewer, today: date) -> list[housekeeping_service.Housekeeping]:
     return housekeeping_service.housekeeping(viewer, today)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Reading the account…")
+def agency_page(viewer: Viewer, agency_id: str, as_of: date) -> agency_account.AgencyPage:
+    return agency_account.agency_page(viewer, agency_id, as_of)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def statement_pdf(viewer: Viewer, agency_id: str, start: date | None, end: date) -> tuple[str, bytes]:
+    return agency_account.statement_pdf(agency_account.statement(viewer, agency_id, start, end))
+
+
+@st.cache_data(ttl=TTL, show_spinner="Adding up the usage…")
+def usage(viewer: Viewer, agency_id: str, cycle: str, today: date) -> usage_report.UsageReport:
+    return usage_report.usage_report(viewer, agency_id, Cycle.parse(cycle), today=today)
 
 
 def clear() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
 import plotly.graph_objects as go
 
+from services.agency_account import BankPoint
 from services.invoices import InvoiceView
 from services.minute_bank import BankDetail
 from services.overdue import OverdueView
@@ -42,7 +44,7 @@ def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
             continue
         figure.add_trace(go.Bar(
             name=kind.capitalize(), orientation="h", marker_color=color,
-            y=[b.user_id for b in mine],
+            y=[view.named(b.user_id) for b in mine],
             x=[((b.end - b.start).days + 1) * 86_400_000 for b in mine],
             base=[b.start.isoformat() for b in mine],
             hovertemplate="%{y}: %{base|%a %Y-%m-%d} for %{customdata} days<extra>" + kind + "</extra>",
@@ -57,6 +59,22 @@ def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
     # The legend goes below the bars, clear of the closed period's label at the top.
     figure.update_layout(legend=dict(orientation="h", y=-0.12, yanchor="top", x=0), margin=dict(t=30, b=40))
     return figure
+
+
+def bank_history(points: Sequence[BankPoint]) -> go.Figure:
+    """The minute bank at each cutoff and after each replenishment: one axis, minutes."""
+    figure = go.Figure()
+    x = [p.cutoff for p in points]
+    figure.add_trace(go.Scatter(name="At cutoff", x=x, y=[p.closing_balance for p in points], mode="lines+markers",
+                                line=dict(color="#1565c0", width=3),
+                                hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min at cutoff<extra></extra>"))
+    figure.add_trace(go.Scatter(name="After replenishment", x=x, y=[p.after_replenishment for p in points],
+                                mode="lines+markers", line=dict(color="#2e7d32", dash="dot"),
+                                hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min for the next period<extra></extra>"))
+    figure.add_hline(y=0, line_color="#c62828", line_width=1)
+    figure.update_yaxes(title="Minutes", separatethousands=True)
+    figure.update_xaxes(tickformat="%b %Y")
+    return _tidy(figure, 300)
 
 
 def change_waterfall(view: InvoiceView) -> go.Figure:

@@ -31,15 +31,15 @@ MANAGER_AGENCIES = {"A-1001", "A-1004", "A-1007", "A-1010"}  # maria.lopez@ in t
 OTHER_AGENCY, OTHER_NAME = "A-1002", "Brightpath Benefits"  # sam.okafor@'s
 
 PAGE_FILES = {
-    "Overview": "pages/overview.py", "Cycle calendar": "pages/calendar.py", "Invoices": "pages/invoices.py",
+    "Overview": "pages/overview.py", "Agency": "pages/agency.py", "Cycle calendar": "pages/calendar.py", "Invoices": "pages/invoices.py",
     "Contracts": "pages/contracts.py", "Minute bank": "pages/minute_bank.py", "Overdue": "pages/overdue.py",
     "Import data": "pages/import_data.py", "Audit log": "pages/audit_log.py",
 }
 VISIBLE = {
     "finance": set(PAGE_FILES),
     # Contracts needs the permission Invoices needs (and is read-only for managers).
-    "account_manager": {"Overview", "Cycle calendar", "Invoices", "Contracts", "Minute bank", "Overdue"},
-    "ops": {"Overview", "Minute bank", "Overdue"},
+    "account_manager": {"Overview", "Agency", "Cycle calendar", "Invoices", "Contracts", "Minute bank", "Overdue"},
+    "ops": {"Overview", "Agency", "Minute bank", "Overdue"},
 }
 HIDDEN = [pytest.param(role, title, id=f"{role}-{title}")
           for role in VISIBLE for title in PAGE_FILES if title not in VISIBLE[role]]
