@@ -33,7 +33,7 @@ OTHER_AGENCY, OTHER_NAME = "A-1002", "Brightpath Benefits"  # sam.okafor@'s
 PAGE_FILES = {
     "Overview": "pages/overview.py", "Agency": "pages/agency.py", "Cycle calendar": "pages/calendar.py", "Invoices": "pages/invoices.py",
     "Contracts": "pages/contracts.py", "Minute bank": "pages/minute_bank.py", "Overdue": "pages/overdue.py",
-    "Import data": "pages/import_data.py", "Audit log": "pages/audit_log.py",
+    "Revenue": "pages/revenue.py", "Import data": "pages/import_data.py", "Audit log": "pages/audit_log.py",
 }
 VISIBLE = {
     "finance": set(PAGE_FILES),
