@@ -254,6 +254,7 @@ def test_truncate_is_refused_even_for_the_owner_and_changes_nothing(seeded_url):
 
 def test_migration_0005_goes_down_and_up_again(database_url):
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     from db.migrate import alembic_config, upgrade_to_head
 
@@ -271,7 +272,8 @@ def test_migration_0005_goes_down_and_up_again(database_url):
     assert {"invoice_immutable", "invoice_no_update"} & triggers  # 0002's stay
     upgrade_to_head(engine)
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0005"
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()  # 0005 or a later revision
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head
         assert "snapshot_hash" in _columns(engine, "invoice")
     dispose_engines()
 
