@@ -6,6 +6,8 @@ selection so it can be pasted into a ticket or a chat.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pandas as pd
 import streamlit as st
 
@@ -15,12 +17,15 @@ from services.access import Permission
 from services.adjustments import record_adjustment
 from services.errors import BillingError, FieldError
 from services.invoices import cycle_archive, invoice_lines
-from services.issuing import issue_cycle_now
+from services.review import ReviewState
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
 from ui.format import count, counted, day, md, money_float, signed_usd, usd
+from ui.issuing import issue_button, show_issue_result
 from ui.lines_table import lines_table_html
 from ui.pickers import agency_names, agency_picker
+
+ZERO = Decimal("0.00")
 
 viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
 names = agency_names(viewer, "No agencies yet: there is nothing to invoice. Import agencies, contracts and users first.")
@@ -192,6 +197,7 @@ if view is not None:
 
 st.divider()
 st.subheader(f"All agencies, cycle {cycle}")
+show_issue_result(cycle, names)
 folio = cache.portfolio_for(viewer, cycle_text)
 if not folio.rows:
     empty_state("No agency has an invoice in this cycle.")
@@ -235,23 +241,14 @@ else:
                                icon=":material/download:", key="archive_download")
     with actions[1]:
         if folio.pending and today > cycle.cutoff and viewer.can(Permission.ISSUE):
-            with st.popover(f"Issue cycle {cycle}: {counted(len(folio.pending), 'invoice')}, {usd(folio.pending_total)}",
-                            icon=":material/send:"):
-                st.markdown(f"This freezes {counted(len(folio.pending), 'invoice')} totalling **{md(usd(folio.pending_total))}**. "
-                            "Issued invoices never change; corrections are adjustments.")
-                if st.button("Issue now", type="primary", key="issue_now"):
-                    bar = st.progress(0.0, text="Issuing…")
-                    try:
-                        result = issue_cycle_now(viewer, cycle,
-                                                 progress=lambda done, total: bar.progress(done / total, text=f"Issued {done} of {total}"))
-                    except BillingError as error:
-                        st.error(str(error))
-                    else:
-                        cache.clear()
-                        st.success(f"Issued {counted(len(result.issued), 'invoice')} ({md(usd(result.issued_total))}); "
-                                   f"{result.already_issued} were already issued; {len(result.skipped)} skipped.")
-                        for agency, reason in result.skipped.items():
-                            st.warning(f"{md(names.get(agency, agency))} ({md(agency)}): {md(reason)}")
+            gate = cache.review_for(viewer, cycle_text, today)
+            ready = gate.with_state(ReviewState.APPROVED) if gate.approval_required else gate.with_state(
+                ReviewState.APPROVED, ReviewState.STALE, ReviewState.READY, ReviewState.BLOCKED)
+            issue_button(viewer, cycle, approved=len(ready), approved_total_text=usd(sum((r.total for r in ready), ZERO)),
+                         waiting=len(folio.pending) - len(ready), key="issue_now")
+            if gate.approval_required:
+                st.caption(f"Only approved invoices are issued: [review cycle {cycle}](/review?cycle={cycle}) "
+                           f"({len(ready)} of {len(folio.pending)} approved).")
         elif folio.pending:
             st.caption(f"Cycle {cycle} can be issued after its cutoff ({day(cycle.cutoff)}).")
         else:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from billing import Cycle
 from services import housekeeping as housekeeping_service
-from services import invoices, minute_bank, overdue, portfolio
+from services import invoices, minute_bank, overdue, portfolio, review
 from services.access import Viewer
 
 TTL = 60
@@ -62,6 +62,11 @@ def overdue_view(viewer: Viewer, as_of: date) -> overdue.OverdueView:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def housekeeping(viewer: Viewer, today: date) -> list[housekeeping_service.Housekeeping]:
     return housekeeping_service.housekeeping(viewer, today)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Checking every preview…")
+def review_for(viewer: Viewer, cycle: str, today: date) -> review.CycleReview:
+    return review.review_cycle(viewer, Cycle.parse(cycle), today=today)
 
 
 def clear() -> None:

@@ -303,7 +303,7 @@ def _refusal(row: AgencyReview) -> str | None:
         return None
     first = blocking[0]
     more = f" (and {counted(len(blocking) - 1, 'more blocking finding')})" if len(blocking) > 1 else ""
-    return f"unacknowledged blocking finding “{first.code.label}” ({first.code}){more}: {first.sentence}"
+    return f"unacknowledged blocking finding “{first.code.label}” ({first.code}){more}: {first.sentence.rstrip('.')}"
 
 
 def approve(viewer: Viewer, cycle: Cycle, agency_ids: Sequence[str] | None = None, *, note: str | None = None,

@@ -33,12 +33,12 @@ OTHER_AGENCY, OTHER_NAME = "A-1002", "Brightpath Benefits"  # sam.okafor@'s
 PAGE_FILES = {
     "Overview": "pages/overview.py", "Cycle calendar": "pages/calendar.py", "Invoices": "pages/invoices.py",
     "Contracts": "pages/contracts.py", "Minute bank": "pages/minute_bank.py", "Overdue": "pages/overdue.py",
-    "Import data": "pages/import_data.py", "Audit log": "pages/audit_log.py",
+    "Import data": "pages/import_data.py", "Audit log": "pages/audit_log.py", "Review": "pages/review.py",
 }
 VISIBLE = {
     "finance": set(PAGE_FILES),
     # Contracts needs the permission Invoices needs (and is read-only for managers).
-    "account_manager": {"Overview", "Cycle calendar", "Invoices", "Contracts", "Minute bank", "Overdue"},
+    "account_manager": {"Overview", "Cycle calendar", "Invoices", "Contracts", "Minute bank", "Overdue", "Review"},
     "ops": {"Overview", "Minute bank", "Overdue"},
 }
 HIDDEN = [pytest.param(role, title, id=f"{role}-{title}")
