@@ -57,12 +57,12 @@ IMMUTABLE = ("invoice", "invoice_line", "audit_event")
 
 @pytest.fixture(scope="module")
 def sqlite_template(tmp_path_factory) -> Path:
-    return seed_sqlite_template(tmp_path_factory.mktemp("immutable") / "template.db", SMALL)
+    return seed_sqlite_template(tmp_path_factory.mktemp("immutable") / "template.db", SMALL, approve=[NOVEMBER])
 
 
 @pytest.fixture(scope="module")
 def postgres_template(postgres_url) -> str:
-    yield seed_postgres_template(postgres_url, "immutable_template", SMALL)
+    yield seed_postgres_template(postgres_url, "immutable_template", SMALL, approve=[NOVEMBER])
     drop_database(postgres_url, "immutable_template")
 
 
