@@ -172,7 +172,7 @@ def test_two_finance_managers_approving_and_issuing_at_once_give_one_invoice_per
             start.wait()
             approve(viewer, NOVEMBER, sessions=sessions)
             outcomes.append(issue_cycle_now(viewer, NOVEMBER, sessions=sessions))
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             outcomes.append(error)
 
     threads = [threading.Thread(target=work, args=(v,)) for v in (FINANCE, OTHER_FINANCE)]
