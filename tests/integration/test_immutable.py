@@ -44,6 +44,7 @@ from services.access import Role, Viewer
 from services.demo import SeedOptions, seed_demo
 from services.issuing import issue_cycle
 from services.previews import invoice_preview_in, previews_in
+from services.review import approve_for_seed
 from services.unit_of_work import sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -576,6 +577,7 @@ def test_a_runtime_role_can_neither_truncate_disable_triggers_update_nor_delete_
         calls.write_text("call_id,agency_id,user_id,started_at,duration_seconds,transcribed_seconds\n"
                          f"R-1,A-1001,{user},2026-11-20T15:00:00Z,600,0\n")
         assert import_file("calls", calls, actor="test", engine=engine)["inserted"] == 1
+        approve_for_seed(NOVEMBER, actor="test", note="the runtime role approves too", sessions=sessions)
         issued = issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions)
         assert issued.issued
         with session_scope(engine) as session:
