@@ -200,8 +200,8 @@ def review_in(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None, 
 def _review(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None,
             today: date) -> tuple[CycleReview, CyclePreviews]:
     limits = settings.current().review
-    current = previews_in(session, cycle, agency_ids)
     previous = previews_in(session, cycle.previous(), agency_ids)
+    current = previews_in(session, cycle, agency_ids, earlier=previous)
     agencies = {a.id: a for a in agency_records(session=session, agency_ids=agency_ids)}
     live = [p.agency_id for p in current.previews.values() if not p.is_issued]
     history = stored.issued_history(session=session, agency_ids=live,
