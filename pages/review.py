@@ -70,12 +70,15 @@ ready = review.with_state(ReviewState.READY, ReviewState.STALE)
 approvable = [r for r in ready if not r.open_blocking]
 approved = review.with_state(ReviewState.APPROVED)
 blocked = review.with_state(ReviewState.BLOCKED)
-m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric("Agencies", len(review.rows), help=f"{len(live)} not issued yet")
-m2.metric("Blocked", len(blocked), help="An unacknowledged blocking finding: acknowledge it, or fix the facts")
-m3.metric("Approved", len(approved), help="Approved and unchanged since: these are issued")
-m4.metric("Stale approvals", len(review.with_state(ReviewState.STALE)), help="The preview changed after it was approved")
-m5.metric("Approved total", usd(sum((r.total for r in approved), ZERO)))
+# A horizontal container wraps its tiles on a narrow screen instead of stacking five full-width rows.
+with st.container(horizontal=True, gap="medium"):
+    st.metric("Agencies", len(review.rows), help=f"{len(live)} not issued yet", width=130)
+    st.metric("Blocked", len(blocked), help="An unacknowledged blocking finding: acknowledge it, or fix the facts",
+              width=130)
+    st.metric("Approved", len(approved), help="Approved and unchanged since: these are issued", width=130)
+    st.metric("Stale", len(review.with_state(ReviewState.STALE)), help="Approved, but the preview changed since",
+              width=130)
+    st.metric("Approved total", usd(sum((r.total for r in approved), ZERO)), width=200)
 if not review.approval_required:
     st.info("Approval is switched off (BILLING_APPROVAL_REQUIRED=0): issuing issues every preview.", icon=":material/info:")
 for agency, problem in review.problems.items():
@@ -143,7 +146,7 @@ frame = pd.DataFrame({
     "Approved by": [r.approval.by if r.approval else "—" for r in rows],
 })
 st.dataframe(
-    frame, hide_index=True, width="stretch", key="review_table",
+    frame, hide_index=True, width="stretch", key="review_table", placeholder="—",
     column_config={
         "Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=([^&]+)"),
         "Blocking": st.column_config.NumberColumn("Blocking", help="Blocking findings not acknowledged"),
