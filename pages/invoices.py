@@ -67,6 +67,16 @@ if view is not None:
         verified = "content hash verified"  # a row that does not match never gets here: it raises InvoiceIntegrityError
         st.markdown(f"### {md(view.agency.name)} · :blue-badge[Issued {md(preview.issued.number)}]")
         st.caption(f"Frozen on {md(day(preview.issued.issued_at.date()))} by {md(preview.issued.issued_by)} · {verified}")
+        approval = cache.approval_of_invoice(viewer, agency_id, cycle_text)
+        if approval is None:
+            st.caption("Issued without an approval on record.")
+        elif not approval.stale:
+            st.caption(f"Approved by {md(approval.by)} on {md(day(approval.at.date()))}: the issued invoice is exactly "
+                       "the approved preview, nothing changed.")
+        else:
+            changed = ", ".join(f"{c.title} {usd(c.approved)} → {usd(c.current)}" for c in approval.changes) or "details only"
+            st.warning(f"Differs from the preview {md(approval.by)} approved on {md(day(approval.at.date()))}: "
+                       f"{md(changed)}.", icon=":material/difference:")
     else:
         st.markdown(f"### {md(view.agency.name)} · :gray-badge[Preview, not issued]")
         st.caption("Priced from the facts as stored now; it becomes final when the cycle is issued.")

@@ -69,5 +69,10 @@ def review_for(viewer: Viewer, cycle: str, today: date) -> review.CycleReview:
     return review.review_cycle(viewer, Cycle.parse(cycle), today=today)
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def approval_of_invoice(viewer: Viewer, agency_id: str, cycle: str) -> review.Approval | None:
+    return review.approval_of_invoice(viewer, agency_id, Cycle.parse(cycle))
+
+
 def clear() -> None:
     st.cache_data.clear()

@@ -13,6 +13,7 @@ from .service import (
     ReviewState,
     acknowledge_finding,
     approval_gaps_in,
+    approval_of_invoice,
     approve,
     approve_for_seed,
     preview_hash,
@@ -23,6 +24,6 @@ from .service import (
 
 __all__ = [
     "AgencyReview", "Approval", "ApprovalOutcome", "CycleReview", "Finding", "FindingCode", "LineDiff", "LineMove",
-    "ReviewState", "Severity", "acknowledge_finding", "approval_gaps_in", "approve", "approve_for_seed",
+    "ReviewState", "Severity", "acknowledge_finding", "approval_gaps_in", "approval_of_invoice", "approve", "approve_for_seed",
     "preview_hash", "review_cycle", "review_document", "review_in",
 ]

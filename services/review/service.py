@@ -39,7 +39,7 @@ from db.queries.review import ApprovalRecord, IssuedFigures
 from ..access import Permission, Viewer
 from ..clock import billing_today
 from ..errors import BillingError, FieldError, NotFound
-from ..previews import CyclePreview, CyclePreviews, previews_in
+from ..previews import CyclePreview, CyclePreviews, invoice_preview_in, previews_in
 from ..unit_of_work import SessionFactory, default_sessions
 from .checks import CheckInput, run_checks
 from .findings import Acknowledgement, Finding, FindingCode, Severity, counted
@@ -350,6 +350,19 @@ def approve(viewer: Viewer, cycle: Cycle, agency_ids: Sequence[str] | None = Non
                          agencies=[a for a, _ in outcome.approved], total=str(outcome.approved_total),
                          refused=outcome.refused, note=text)
     return outcome
+
+
+def approval_of_invoice(viewer: Viewer, agency_id: str, cycle: Cycle, *,
+                        sessions: SessionFactory = default_sessions) -> Approval | None:
+    """The approval behind one agency's invoice for ``cycle`` (None: never
+    approved), compared with the invoice as it is now: for an issued invoice,
+    ``stale`` False means the issued invoice is exactly the approved preview,
+    and ``changes`` otherwise names the lines that differ."""
+    viewer.require(Permission.VIEW_INVOICES)
+    viewer.require_agency(agency_id)
+    with sessions() as session:
+        preview = invoice_preview_in(session, agency_id, cycle)
+        return approval_of(stored.approvals(session=session, cycle=cycle, agency_ids=[agency_id]).get(agency_id), preview)
 
 
 # --- what issuing asks -----------------------------------------------------------------

@@ -97,6 +97,9 @@ def test_the_invoices_page_issues_only_approved_and_shows_the_issued_state_at_on
     table = at.dataframe[-1].value
     assert dict(zip(table["Agency"].str.extract(r"agency=([^&]+)")[0], table["State"], strict=True))["A-1004"].startswith("INV-")
     assert (table["State"] == "Preview").sum() == 9  # the others wait for approval
+    at.run()  # the invoice above is now the issued one, compared with what was approved
+    assert any("the issued invoice is exactly the approved preview, nothing changed" in c.value for c in at.caption), \
+        [c.value for c in at.caption]
     assert _count(Invoice, Invoice.cycle == "2026-11") == 1
 
 

@@ -266,3 +266,16 @@ def test_approvals_and_acknowledgements_have_sentences_in_the_audit_log(sessions
         f"acknowledged the blocking finding “total changed” for {BLOCKED}, cycle 2026-11: “Seen it”")
     assert sentence(approval.action, approval.subject, approval.details).startswith(
         "approved 2 invoices of cycle 2026-11 totalling $") and approval.details.count("A-10") == 2
+
+
+def test_an_issued_invoice_says_whether_it_is_the_approved_preview(sessions):
+    from services.review import approval_of_invoice
+
+    october = approval_of_invoice(FINANCE, CLEAN, NOVEMBER.previous(), sessions=sessions)
+    assert october is not None and not october.stale  # the seed approved its history as issued
+    approve(FINANCE, NOVEMBER, [CLEAN], sessions=sessions)
+    issue_cycle(NOVEMBER, actor="t", today=TODAY, sessions=sessions)
+    issued = approval_of_invoice(FINANCE, CLEAN, NOVEMBER, sessions=sessions)
+    assert issued is not None and not issued.stale and issued.changes == ()
+    issue_cycle_now(FINANCE, NOVEMBER, without_approval="Paper sign-off", sessions=sessions)
+    assert approval_of_invoice(FINANCE, BLOCKED, NOVEMBER, sessions=sessions) is None
