@@ -119,8 +119,8 @@ def _warning_days(environ: Mapping[str, str]) -> int:
 
 def _decimal(environ: Mapping[str, str], name: str, default: str, *, places: int, top: Decimal) -> Decimal:
     text = _text(environ, name, default)
-    try:
-        value = Decimal(text)
+    try:  # digits and one optional point only: no sign, exponent or NaN
+        value = Decimal(text) if text.replace(".", "", 1).isascii() and text.replace(".", "", 1).isdigit() else None
     except InvalidOperation:
         value = None
     exponent = value.as_tuple().exponent if value is not None and value.is_finite() else None
