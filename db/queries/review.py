@@ -3,6 +3,7 @@ its checks read beside the engine's output (services/review)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,7 +14,7 @@ from sqlmodel import Session
 
 from billing import Cycle
 
-from ..models import CallDay, DialerUser, Invoice, ReviewAcknowledgement, ReviewApproval
+from ..models import AuditEvent, CallDay, DialerUser, Invoice, ReviewAcknowledgement, ReviewApproval
 
 
 @dataclass(frozen=True)
@@ -142,3 +143,42 @@ def callers_since(*, session: Session, agency_ids: Sequence[str] | None, since: 
     for agency_id, user_id in rows:
         found.setdefault(agency_id, set()).add(user_id)
     return {agency_id: frozenset(users) for agency_id, users in found.items()}
+
+
+@dataclass(frozen=True)
+class LateFacts:
+    """Facts of an issued cycle imported after it was issued (the imports' warnings)."""
+
+    counts: tuple[tuple[str, int], ...]  # (kind of fact, count), e.g. ("calls", 12)
+    files: tuple[str, ...]
+    last_at: datetime
+
+
+def late_facts(*, session: Session, cycle: Cycle, agency_ids: Sequence[str] | None, since: datetime) -> dict[str, LateFacts]:
+    """Per agency, what imports since ``since`` stored in ``cycle`` although it
+    was already issued, from the ``late_facts`` their audit entries keep."""
+    wanted = None if agency_ids is None else set(agency_ids)
+    rows = session.execute(
+        select(AuditEvent.at, AuditEvent.details)
+        .where(AuditEvent.action == "import", AuditEvent.at >= since, AuditEvent.details.contains('"late_facts"'))  # type: ignore[attr-defined]
+        .order_by(AuditEvent.id)  # type: ignore[arg-type]
+    ).all()
+    counts: dict[str, dict[str, int]] = {}
+    files: dict[str, list[str]] = {}
+    last: dict[str, datetime] = {}
+    for at, details in rows:
+        try:
+            document = json.loads(details)
+        except ValueError:
+            continue
+        for agency_id, cycles in (document.get("late_facts") or {}).items():
+            kinds = cycles.get(str(cycle)) if isinstance(cycles, dict) else None
+            if not kinds or (wanted is not None and agency_id not in wanted):
+                continue
+            mine = counts.setdefault(agency_id, {})
+            for noun, count in kinds.items():
+                mine[noun] = mine.get(noun, 0) + int(count)
+            if document.get("file") and document["file"] not in files.setdefault(agency_id, []):
+                files[agency_id].append(str(document["file"]))
+            last[agency_id] = at
+    return {a: LateFacts(tuple(sorted(c.items())), tuple(files.get(a, ())), last[a]) for a, c in counts.items()}

@@ -22,7 +22,7 @@ from billing.calendar import weekday_date
 from billing.ledger import AgencyStatus
 from billing.money import format_count, format_usd, plain
 from db.queries.agencies import AgencyRecord
-from db.queries.review import IssuedFigures
+from db.queries.review import IssuedFigures, LateFacts
 from settings import ReviewThresholds
 
 from ..previews import CyclePreview
@@ -45,6 +45,7 @@ class CheckInput:
     callers: frozenset[str]  # users whose last call is in the closed period or later
     status: AgencyStatus | None  # payment status today
     today: date
+    late_facts: LateFacts | None = None  # facts of the previous, issued cycle imported after it was issued
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal:
@@ -268,9 +269,26 @@ def no_billing_contact(data: CheckInput, limits: ReviewThresholds) -> Finding | 
     )
 
 
+def import_warnings(data: CheckInput, limits: ReviewThresholds) -> Finding | None:
+    """The imports' warnings about the previous cycle: its facts arrived after
+    it was issued, so they are on neither invoice (calls count by the day they
+    started). The cycle under review is not issued, so its own facts never warn."""
+    late = data.late_facts
+    if late is None or not late.counts:
+        return None
+    previous = data.preview.cycle.previous()
+    what = ", ".join(f"{format_count(count)} {noun if count != 1 else noun.rstrip('s')}" for noun, count in late.counts)
+    return Finding(
+        FindingCode.IMPORT_WARNINGS,
+        f"Imports after cycle {previous} was issued stored {what} of its period ({', '.join(late.files[:3])}, last on "
+        f"{weekday_date(late.last_at.date())}): they are on neither invoice; an adjustment may be due.",
+        (*late.counts, ("cycle", str(previous))),
+    )
+
+
 CHECKS: tuple[Callable[[CheckInput, ReviewThresholds], Finding | None], ...] = (
     total_changed, usage_without_rate, late_data, no_billing_contact, idle_seats, minimum_binding, bank_negative,
-    replenishment_off_trend, rate_without_usage, onboarded_in_period, previous_open, restricted,
+    replenishment_off_trend, rate_without_usage, onboarded_in_period, previous_open, restricted, import_warnings,
 )
 
 

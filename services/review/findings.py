@@ -47,6 +47,7 @@ class FindingCode(StrEnum):
     PREVIOUS_OPEN = "previous_open"
     RESTRICTED = "restricted"
     NO_BILLING_CONTACT = "no_billing_contact"
+    IMPORT_WARNINGS = "import_warnings"
 
     @property
     def severity(self) -> Severity:
@@ -71,6 +72,7 @@ SEVERITIES: dict[FindingCode, Severity] = {
     FindingCode.ONBOARDED_IN_PERIOD: Severity.WARNING,
     FindingCode.PREVIOUS_OPEN: Severity.WARNING,
     FindingCode.RESTRICTED: Severity.WARNING,
+    FindingCode.IMPORT_WARNINGS: Severity.WARNING,
 }
 
 LABELS: dict[FindingCode, str] = {
@@ -86,6 +88,7 @@ LABELS: dict[FindingCode, str] = {
     FindingCode.PREVIOUS_OPEN: "Previous invoice open",
     FindingCode.RESTRICTED: "Agency restricted",
     FindingCode.NO_BILLING_CONTACT: "No billing contact",
+    FindingCode.IMPORT_WARNINGS: "Import warnings",
 }
 
 Number = str | int

@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -211,6 +211,8 @@ def _review(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None,
     statuses = {s.agency_id: s for s in agency_statuses(session, today, live)} if live else {}
     approvals = stored.approvals(session=session, cycle=cycle, agency_ids=agency_ids)
     acks = stored.acknowledgements(session=session, cycle=cycle, agency_ids=agency_ids)
+    since = datetime.combine(cycle.previous().invoice_date - timedelta(days=1), time(), tzinfo=UTC)
+    late = stored.late_facts(session=session, cycle=cycle.previous(), agency_ids=live, since=since)
 
     rows = []
     for agency_id, preview in sorted(current.previews.items()):
@@ -220,7 +222,7 @@ def _review(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None,
         if not preview.is_issued:
             data = CheckInput(agency, preview, before, _earlier(cycle, before, history.get(agency_id, ())),
                               last_calls.get(agency_id), callers.get(agency_id, frozenset()), statuses.get(agency_id),
-                              today)
+                              today, late.get(agency_id))
             findings = tuple(_acknowledged(f, acks.get((agency_id, str(f.code)))) for f in run_checks(data, limits))
         rows.append(AgencyReview(
             agency_id=agency_id, name=preview.agency_name, account_manager=agency.account_manager,
@@ -252,8 +254,7 @@ def _note(note: str | None, *, required: bool) -> str:
 
 
 def _live_row(review: CycleReview, viewer: Viewer, agency_id: str) -> AgencyReview:
-    if not viewer.may_see_agency(agency_id):
-        viewer.require_agency(agency_id)
+    viewer.require_agency(agency_id)
     row = review.row(agency_id)
     if row is None:
         reason = review.problems.get(agency_id)

@@ -154,6 +154,21 @@ def test_an_open_previous_bill_and_a_restricted_agency(sessions):
     assert {FindingCode.PREVIOUS_OPEN, FindingCode.RESTRICTED} <= codes
 
 
+def test_facts_of_the_issued_previous_cycle_imported_late_are_import_warnings(sessions, engine, tmp_path):
+    from db.imports.command import import_file
+
+    calls = tmp_path / "calls.csv"
+    calls.write_text("call_id,agency_id,user_id,started_at,duration_seconds,transcribed_seconds\n"
+                     f"LATE-1,{CLEAN},{_user(sessions)},2026-10-02T15:00:00Z,600,0\n"
+                     f"LATE-2,{CLEAN},{_user(sessions)},2026-10-03T15:00:00Z,60,0\n")
+    summary = import_file("calls", calls, actor="test", engine=engine)
+    assert summary["warnings"]  # October is issued: the importer warns, and its audit entry keeps the counts
+    row = review_cycle(FINANCE, NOVEMBER, sessions=sessions).row(CLEAN)
+    finding = next(f for f in row.findings if f.code is FindingCode.IMPORT_WARNINGS)
+    assert finding.number("calls") == 2 and "cycle 2026-10 was issued stored 2 calls" in finding.sentence
+    assert "calls.csv" in finding.sentence and finding.severity is Severity.WARNING
+
+
 def test_an_agency_without_a_billing_contact_blocks(sessions):
     with sessions() as session:
         session.execute(update(Agency).where(Agency.id == CLEAN).values(billing_email=""))
