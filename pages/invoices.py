@@ -6,8 +6,6 @@ selection so it can be pasted into a ticket or a chat.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pandas as pd
 import streamlit as st
 
@@ -17,15 +15,12 @@ from services.access import Permission
 from services.adjustments import record_adjustment
 from services.errors import BillingError, FieldError
 from services.invoices import cycle_archive, invoice_lines
-from services.review import ReviewState
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
 from ui.format import count, counted, day, md, money_float, signed_usd, usd
 from ui.issuing import issue_button, show_issue_result
 from ui.lines_table import lines_table_html
 from ui.pickers import agency_names, agency_picker
-
-ZERO = Decimal("0.00")
 
 viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
 names = agency_names(viewer, "No agencies yet: there is nothing to invoice. Import agencies, contracts and users first.")
@@ -251,14 +246,12 @@ else:
                                icon=":material/download:", key="archive_download")
     with actions[1]:
         if folio.pending and today > cycle.cutoff and viewer.can(Permission.ISSUE):
-            gate = cache.review_for(viewer, cycle_text, today)
-            ready = gate.with_state(ReviewState.APPROVED) if gate.approval_required else gate.with_state(
-                ReviewState.APPROVED, ReviewState.STALE, ReviewState.READY, ReviewState.BLOCKED)
-            issue_button(viewer, cycle, approved=len(ready), approved_total_text=usd(sum((r.total for r in ready), ZERO)),
-                         waiting=len(folio.pending) - len(ready), key="issue_now")
+            gate = cache.issue_readiness(viewer, cycle_text)
+            issue_button(viewer, cycle, approved=len(gate.ready), approved_total_text=usd(gate.ready_total),
+                         waiting=len(gate.waiting), key="issue_now")
             if gate.approval_required:
                 st.caption(f"Only approved invoices are issued: [review cycle {cycle}](/review?cycle={cycle}) "
-                           f"({len(ready)} of {len(folio.pending)} approved).")
+                           f"({len(gate.ready)} of {len(folio.pending)} approved).")
         elif folio.pending:
             st.caption(f"Cycle {cycle} can be issued after its cutoff ({day(cycle.cutoff)}).")
         else:

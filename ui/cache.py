@@ -74,5 +74,10 @@ def approval_of_invoice(viewer: Viewer, agency_id: str, cycle: str) -> review.Ap
     return review.approval_of_invoice(viewer, agency_id, Cycle.parse(cycle))
 
 
+@st.cache_data(ttl=TTL, show_spinner=False)
+def issue_readiness(viewer: Viewer, cycle: str) -> review.IssueReadiness:
+    return review.issue_readiness(viewer, Cycle.parse(cycle))
+
+
 def clear() -> None:
     st.cache_data.clear()

@@ -16,6 +16,7 @@ from .service import (
     approval_of_invoice,
     approve,
     approve_for_seed,
+    issue_readiness,
     preview_hash,
     review_cycle,
     review_document,
@@ -25,5 +26,6 @@ from .service import (
 __all__ = [
     "AgencyReview", "Approval", "ApprovalOutcome", "CycleReview", "Finding", "FindingCode", "LineDiff", "LineMove",
     "ReviewState", "Severity", "acknowledge_finding", "approval_gaps_in", "approval_of_invoice", "approve", "approve_for_seed",
+    "issue_readiness",
     "preview_hash", "review_cycle", "review_document", "review_in",
 ]

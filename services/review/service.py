@@ -386,6 +386,32 @@ def approval_gaps_in(session: Session, cycle: Cycle, previews: Iterable[CyclePre
     return gaps
 
 
+@dataclass(frozen=True)
+class IssueReadiness:
+    """What issuing ``cycle`` now would freeze, and what would wait (and why)."""
+
+    cycle: Cycle
+    ready: tuple[tuple[str, Decimal], ...]  # (agency, total), approved and unchanged (or approval switched off)
+    waiting: dict[str, str]  # agency -> why it would not be issued
+    approval_required: bool
+
+    @property
+    def ready_total(self) -> Decimal:
+        return sum((t for _, t in self.ready), Decimal("0.00"))
+
+
+def issue_readiness(viewer: Viewer, cycle: Cycle, *, sessions: SessionFactory = default_sessions) -> IssueReadiness:
+    """The issue button's figures without the checks (the invoices page):
+    the live previews and their approvals, hashed as issuing would."""
+    viewer.require(Permission.ISSUE)
+    required = settings.current().approval_required
+    with sessions() as session:
+        previews = [p for p in previews_in(session, cycle, viewer.scope).previews.values() if not p.is_issued]
+        gaps = approval_gaps_in(session, cycle, previews) if required else {}
+    ready = tuple((p.agency_id, p.total) for p in sorted(previews, key=lambda p: p.agency_id) if p.agency_id not in gaps)
+    return IssueReadiness(cycle, ready, gaps, required)
+
+
 def approve_for_seed(cycle: Cycle, *, actor: str, note: str, sessions: SessionFactory = default_sessions) -> int:
     """Approve every live preview of ``cycle`` as it is, without the checks:
     only the demo seed calls this, for the history it issues (its data is

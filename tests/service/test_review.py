@@ -294,3 +294,17 @@ def test_an_issued_invoice_says_whether_it_is_the_approved_preview(sessions):
     assert issued is not None and not issued.stale and issued.changes == ()
     issue_cycle_now(FINANCE, NOVEMBER, without_approval="Paper sign-off", sessions=sessions)
     assert approval_of_invoice(FINANCE, BLOCKED, NOVEMBER, sessions=sessions) is None
+
+
+def test_the_issue_button_counts_what_issuing_would_freeze(sessions, monkeypatch):
+    from services.review import issue_readiness
+
+    approve(FINANCE, NOVEMBER, [CLEAN], sessions=sessions)
+    readiness = issue_readiness(FINANCE, NOVEMBER, sessions=sessions)
+    assert [a for a, _ in readiness.ready] == [CLEAN] and len(readiness.waiting) == 6
+    _calls(sessions, 20, 36_000)  # stale now: nothing would be issued
+    assert issue_readiness(FINANCE, NOVEMBER, sessions=sessions).ready == ()
+    monkeypatch.setenv("BILLING_APPROVAL_REQUIRED", "0")
+    assert len(issue_readiness(FINANCE, NOVEMBER, sessions=sessions).ready) == 7
+    with pytest.raises(AccessDenied):
+        issue_readiness(OPS, NOVEMBER, sessions=sessions)
