@@ -31,6 +31,7 @@ PAGES = [
     ("Billing", "pages/overview.py", "Overview", ":material/dashboard:", "overview", Permission.VIEW_OVERVIEW),
     ("Billing", "pages/agency.py", "Agency", ":material/apartment:", "agency", Permission.VIEW_AGENCY),
     ("Billing", "pages/calendar.py", "Cycle calendar", ":material/calendar_month:", "calendar", Permission.VIEW_CALENDAR),
+    ("Billing", "pages/review.py", "Review", ":material/fact_check:", "review", Permission.VIEW_REVIEW),
     ("Billing", "pages/invoices.py", "Invoices", ":material/receipt_long:", "invoices", Permission.VIEW_INVOICES),
     ("Billing", "pages/contracts.py", "Contracts", ":material/handshake:", "contracts", Permission.VIEW_INVOICES),
     ("Usage and collections", "pages/minute_bank.py", "Minute bank", ":material/hourglass_bottom:", "minute-bank",

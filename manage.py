@@ -98,10 +98,18 @@ def cmd_preview(args: argparse.Namespace) -> None:
 
 
 def cmd_issue(args: argparse.Namespace) -> None:
+    from services.access import Permission
     from services.clock import billing_today
     from services.issuing import issue_cycle
 
+    if args.without_approval and args.reason is None:
+        raise FieldError("--reason", "issuing without approval needs --reason TEXT: why these invoices go out unapproved")
+    if args.reason is not None and not args.without_approval:
+        raise FieldError("--reason", "is only for --without-approval")
+    if args.without_approval:
+        _operator(args).require(Permission.ISSUE_WITHOUT_APPROVAL)
     result = issue_cycle(args.cycle, actor=args.actor, today=args.today or billing_today(),
+                         without_approval=args.reason if args.without_approval else None,
                          progress=None if args.quiet else lambda done, total: _stderr_progress(f"issued {done} of {total}", done / total))
     _print_json({
         "cycle": str(result.cycle),
@@ -109,7 +117,36 @@ def cmd_issue(args: argparse.Namespace) -> None:
         "issued_total": str(result.issued_total),
         "already_issued": result.already_issued,
         "skipped": result.skipped,
+        "not_approved": result.not_approved,
+        "issued_without_approval": result.without_approval,
     })
+
+
+def cmd_review(args: argparse.Namespace) -> None:
+    from services.review import review_cycle, review_document
+
+    _print_json(review_document(review_cycle(_operator(args), args.cycle, today=args.today)))
+
+
+def cmd_approve(args: argparse.Namespace) -> None:
+    from services.review import approve
+
+    outcome = approve(_operator(args), args.cycle, args.agency, note=args.note)
+    _print_json({
+        "cycle": str(outcome.cycle),
+        "approved": [{"agency_id": a, "total": str(t)} for a, t in outcome.approved],
+        "approved_total": str(outcome.approved_total),
+        "already_approved": outcome.already,
+        "refused": outcome.refused,
+    })
+
+
+def cmd_acknowledge(args: argparse.Namespace) -> None:
+    from services.review import acknowledge_finding
+
+    finding = acknowledge_finding(_operator(args), args.cycle, args.agency, args.finding, args.note)
+    _print_json({"cycle": str(args.cycle), "agency_id": args.agency, "finding": str(finding.code),
+                 "severity": str(finding.severity), "sentence": finding.sentence, "note": " ".join(args.note.split())})
 
 
 def _operator(args: argparse.Namespace) -> Viewer:
@@ -312,6 +349,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
     "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
     "grants": cmd_grants, "export": cmd_export, "statement": cmd_statement, "usage-report": cmd_usage_report,
+    "review": cmd_review, "approve": cmd_approve, "acknowledge": cmd_acknowledge,
 }
 
 
@@ -341,7 +379,27 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--cycle", required=True, type=_cycle)
     issue.add_argument("--today", type=_date, help="the date the issuing happens (default: today)")
     issue.add_argument("--actor", default="manage.py")
+    issue.add_argument("--without-approval", action="store_true", dest="without_approval",
+                       help="also issue agencies whose preview is not approved (finance only, audited; needs --reason)")
+    issue.add_argument("--reason", help="why invoices go out without approval (kept in the audit log)")
     issue.add_argument("--quiet", action="store_true")
+
+    review = sub.add_parser("review", help="print the review of a cycle as JSON: every agency's findings and approval")
+    review.add_argument("--cycle", required=True, type=_cycle)
+    review.add_argument("--today", type=_date, help="the day the ledger checks look at (default: today)")
+
+    approve = sub.add_parser("approve", help="approve previews for issuing (refuses an unacknowledged blocking finding)")
+    approve.add_argument("--cycle", required=True, type=_cycle)
+    approve.add_argument("--agency", action="append", help="an agency to approve (repeat; default: every ready agency)")
+    approve.add_argument("--actor", required=True, help="who approves (an e-mail, kept with the approval)")
+    approve.add_argument("--note")
+
+    acknowledge = sub.add_parser("acknowledge", help="acknowledge one finding of an agency's review, with a note")
+    acknowledge.add_argument("--cycle", required=True, type=_cycle)
+    acknowledge.add_argument("--agency", required=True)
+    acknowledge.add_argument("--finding", required=True, help="the finding's code, e.g. total_changed")
+    acknowledge.add_argument("--note", required=True)
+    acknowledge.add_argument("--actor", required=True)
 
     pay = sub.add_parser("pay", help="record a payment (a repeated --reference is a no-op)")
     pay.add_argument("--agency", required=True)

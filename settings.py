@@ -18,6 +18,13 @@ starts: a bad value stops the start with one line naming the variable.
 | ``BILLING_ISSUER_DETAILS`` | the line under it: address, e-mail | ``Billing · billing@dialer-platform.example`` |
 | ``BILLING_LOG_LEVEL`` | ``DEBUG``, ``INFO``, ``WARNING`` or ``ERROR`` | ``INFO`` |
 | ``BILLING_SESSION_HOURS`` | hours without activity after which a sign-in ends (1 to 720) | ``8`` |
+| ``BILLING_APPROVAL_REQUIRED`` | ``1``: issuing issues only approved, unchanged previews | ``1`` |
+| ``BILLING_REVIEW_CHANGE_PCT`` | review: a total that moved more than this share (percent) of the previous one; ``0`` off | ``25`` |
+| ``BILLING_REVIEW_CHANGE_AMOUNT`` | review: … or more than this amount (USD); ``0`` off | ``1000.00`` |
+| ``BILLING_REVIEW_IDLE_SEATS_PCT`` | review: more than this share of billed seats with no call in the period | ``30`` |
+| ``BILLING_REVIEW_MINIMUM_CYCLES`` | review: the contract minimum binding this many cycles in a row | ``3`` |
+| ``BILLING_REVIEW_TREND_PCT`` | review: replenishment this far (percent) from the mean of the last three | ``50`` |
+| ``BILLING_REVIEW_QUIET_DAYS`` | review: no call on any of the last this many days before the cutoff | ``2`` |
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,6 +49,19 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class ReviewThresholds:
+    """When a review check of a preview speaks up (services/review): each
+    is a deployment's taste, so each is a setting with a sensible default."""
+
+    change_pct: Decimal = Decimal("25")
+    change_amount: Decimal = Decimal("1000.00")
+    idle_seats_pct: Decimal = Decimal("30")
+    minimum_cycles: int = 3
+    trend_pct: Decimal = Decimal("50")
+    quiet_days: int = 2
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     billing_zone: str
@@ -51,6 +72,8 @@ class Settings:
     issuer_details: str
     log_level: str
     session_hours: int
+    approval_required: bool = True
+    review: ReviewThresholds = ReviewThresholds()
 
 
 def _text(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -104,6 +127,36 @@ def _session_hours(environ: Mapping[str, str]) -> int:
     return int(text)
 
 
+def _decimal(environ: Mapping[str, str], name: str, default: str, *, places: int, top: Decimal) -> Decimal:
+    text = _text(environ, name, default)
+    try:  # digits and one optional point only: no sign, exponent or NaN
+        value = Decimal(text) if text.replace(".", "", 1).isascii() and text.replace(".", "", 1).isdigit() else None
+    except InvalidOperation:
+        value = None
+    exponent = value.as_tuple().exponent if value is not None and value.is_finite() else None
+    if value is None or not isinstance(exponent, int) or -exponent > places or not 0 <= value <= top:
+        raise SettingsError(f"{name}: {text!r} is not a number from 0 to {top} with at most {places} decimals")
+    return value
+
+
+def _whole(environ: Mapping[str, str], name: str, default: str, *, low: int, high: int) -> int:
+    text = _text(environ, name, default)
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise SettingsError(f"{name}: {text!r} is not a whole number from {low} to {high}")
+    return int(text)
+
+
+def _review(environ: Mapping[str, str]) -> ReviewThresholds:
+    return ReviewThresholds(
+        change_pct=_decimal(environ, "BILLING_REVIEW_CHANGE_PCT", "25", places=2, top=Decimal(1000)),
+        change_amount=_decimal(environ, "BILLING_REVIEW_CHANGE_AMOUNT", "1000.00", places=2, top=Decimal(10_000_000)),
+        idle_seats_pct=_decimal(environ, "BILLING_REVIEW_IDLE_SEATS_PCT", "30", places=2, top=Decimal(100)),
+        minimum_cycles=_whole(environ, "BILLING_REVIEW_MINIMUM_CYCLES", "3", low=2, high=24),
+        trend_pct=_decimal(environ, "BILLING_REVIEW_TREND_PCT", "50", places=2, top=Decimal(1000)),
+        quiet_days=_whole(environ, "BILLING_REVIEW_QUIET_DAYS", "2", low=1, high=20),
+    )
+
+
 def _log_level(environ: Mapping[str, str]) -> str:
     level = _text(environ, "BILLING_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
@@ -134,6 +187,8 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         issuer_details=_text(env, "BILLING_ISSUER_DETAILS", "Billing · billing@dialer-platform.example"),
         log_level=_log_level(env),
         session_hours=_session_hours(env),
+        approval_required=_flag(env, "BILLING_APPROVAL_REQUIRED", True),
+        review=_review(env),
     )
 
 

@@ -39,7 +39,7 @@ from db.engine import dispose_engines, get_engine
 from services.access import SYSTEM
 
 CYCLE = Cycle.parse("2026-11")
-PAGES = ["pages/overview.py", "pages/calendar.py", "pages/invoices.py", "pages/contracts.py", "pages/minute_bank.py",
+PAGES = ["pages/overview.py", "pages/calendar.py", "pages/review.py", "pages/invoices.py", "pages/contracts.py", "pages/minute_bank.py",
          "pages/overdue.py", "pages/import_data.py", "pages/audit_log.py"]
 FLOOR_SQL = text(
     "SELECT agency_id, SUM((duration_seconds + 59) / 60), SUM(transcribed_seconds) FROM call "
@@ -117,6 +117,10 @@ def run_items(name: str, url: str, facts: DatasetFacts, runs: int, quick: bool, 
                     f"= {ratio:.2f} x floor ({'PASS' if ratio <= 3 else 'MISS'} <= 3x)"))
     out.append(line("7. floor: one bare SQL sum over the calls", floor_figures, None))
 
+    from services import review
+
+    out.append(line("8. review of the cycle (every agency, checks included)",
+                    measure(lambda: review.review_cycle(SYSTEM, cycle, today=TODAY), runs), 2.0))
     agency = "A-1001"
     out.append(line("2. preview of one agency", measure(lambda: invoices.invoice_view(SYSTEM, agency, cycle, TODAY), runs), 0.150))
     out.append(line("3. overdue statuses of the portfolio", measure(lambda: overdue.overdue_view(SYSTEM, TODAY), runs), 0.500))

@@ -327,3 +327,47 @@ class LoginFailure(SQLModel, table=True):
     email: str = Field(max_length=200, index=True)
     at: datetime = Field(default_factory=clock.real_now, index=True)  # a lockout window runs on real time
     client: str = Field(default="", max_length=64, index=True)  # the browser's address, as Streamlit sees it
+
+
+class ReviewApproval(SQLModel, table=True):
+    """A finance manager's approval of one agency's previewed invoice for a cycle.
+
+    ``content_hash`` is the SHA-256 of the preview's canonical snapshot as it
+    was approved, and ``snapshot`` that snapshot itself, so a later preview
+    that hashes differently is a *stale* approval whose changed lines can be
+    named. Rows are only ever added: the newest per (cycle, agency) counts.
+    """
+
+    __tablename__ = "review_approval"
+    __table_args__ = (Index("ix_review_approval_cycle", "cycle", "agency_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle: str = Field(max_length=7)
+    agency_id: str = Field(foreign_key="agency.id", max_length=40)
+    content_hash: str = Field(max_length=64)
+    total: Decimal = Field(sa_type=Money())
+    snapshot: str = Field(sa_type=Text)
+    approved_by: str = Field(max_length=200)
+    approved_at: datetime = Field(default_factory=utcnow)
+    note: str = Field(default="", sa_type=Text)
+
+
+class ReviewAcknowledgement(SQLModel, table=True):
+    """A finding of the review looked at and accepted, with a note.
+
+    ``evidence_hash`` fingerprints the numbers the finding stated when it was
+    acknowledged: if they change (a late import), the acknowledgement no
+    longer covers the finding. The newest per (cycle, agency, code) counts.
+    """
+
+    __tablename__ = "review_acknowledgement"
+    __table_args__ = (Index("ix_review_ack_cycle", "cycle", "agency_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle: str = Field(max_length=7)
+    agency_id: str = Field(foreign_key="agency.id", max_length=40)
+    code: str = Field(max_length=40)
+    evidence_hash: str = Field(max_length=64)
+    acknowledged_by: str = Field(max_length=200)
+    acknowledged_at: datetime = Field(default_factory=utcnow)
+    note: str = Field(sa_type=Text)

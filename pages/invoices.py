@@ -17,10 +17,10 @@ from services.access import Permission
 from services.adjustments import record_adjustment
 from services.errors import BillingError, FieldError
 from services.invoices import cycle_archive, invoice_lines
-from services.issuing import issue_cycle_now
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
 from ui.format import count, counted, day, md, money_float, signed_usd, status_badge, usd
+from ui.issuing import issue_button, show_issue_result
 from ui.lines_table import lines_table_html
 from ui.links import agency_page_link, open_picked
 from ui.pickers import agency_names, agency_picker
@@ -67,6 +67,16 @@ if view is not None:
         verified = "content hash verified"  # a row that does not match never gets here: it raises InvoiceIntegrityError
         st.markdown(f"### {heading} · :blue-badge[Issued {md(preview.issued.number)}]{account_badge}")
         st.caption(f"Frozen on {md(day(preview.issued.issued_at.date()))} by {md(preview.issued.issued_by)} · {verified}")
+        approval = cache.approval_of_invoice(viewer, agency_id, cycle_text)
+        if approval is None:
+            st.caption("Issued without an approval on record.")
+        elif not approval.stale:
+            st.caption(f"Approved by {md(approval.by)} on {md(day(approval.at.date()))}: the issued invoice is exactly "
+                       "the approved preview, nothing changed.")
+        else:
+            changed = ", ".join(f"{c.title} {usd(c.approved)} → {usd(c.current)}" for c in approval.changes) or "details only"
+            st.warning(f"Differs from the preview {md(approval.by)} approved on {md(day(approval.at.date()))}: "
+                       f"{md(changed)}.", icon=":material/difference:")
     else:
         st.markdown(f"### {heading} · :gray-badge[Preview, not issued]{account_badge}")
         st.caption("Priced from the facts as stored now; it becomes final when the cycle is issued.")
@@ -233,6 +243,7 @@ if view is not None:
 
 st.divider()
 st.subheader(f"All agencies, cycle {cycle}")
+show_issue_result(cycle, names)
 folio = cache.portfolio_for(viewer, cycle_text)
 if not folio.rows:
     empty_state("No agency has an invoice in this cycle.")
@@ -277,23 +288,12 @@ else:
                                icon=":material/download:", key="archive_download")
     with actions[1]:
         if folio.pending and today > cycle.cutoff and viewer.can(Permission.ISSUE):
-            with st.popover(f"Issue cycle {cycle}: {counted(len(folio.pending), 'invoice')}, {usd(folio.pending_total)}",
-                            icon=":material/send:"):
-                st.markdown(f"This freezes {counted(len(folio.pending), 'invoice')} totalling **{md(usd(folio.pending_total))}**. "
-                            "Issued invoices never change; corrections are adjustments.")
-                if st.button("Issue now", type="primary", key="issue_now"):
-                    bar = st.progress(0.0, text="Issuing…")
-                    try:
-                        result = issue_cycle_now(viewer, cycle,
-                                                 progress=lambda done, total: bar.progress(done / total, text=f"Issued {done} of {total}"))
-                    except BillingError as error:
-                        st.error(str(error))
-                    else:
-                        cache.clear()
-                        st.success(f"Issued {counted(len(result.issued), 'invoice')} ({md(usd(result.issued_total))}); "
-                                   f"{result.already_issued} were already issued; {len(result.skipped)} skipped.")
-                        for agency, reason in result.skipped.items():
-                            st.warning(f"{md(names.get(agency, agency))} ({md(agency)}): {md(reason)}")
+            gate = cache.issue_readiness(viewer, cycle_text)
+            issue_button(viewer, cycle, approved=len(gate.ready), approved_total_text=usd(gate.ready_total),
+                         waiting=len(gate.waiting), key="issue_now")
+            if gate.approval_required:
+                st.caption(f"Only approved invoices are issued: [review cycle {cycle}](/review?cycle={cycle}) "
+                           f"({len(gate.ready)} of {len(folio.pending)} approved).")
         elif folio.pending:
             st.caption(f"Cycle {cycle} can be issued after its cutoff ({day(cycle.cutoff)}).")
         else:

@@ -3,7 +3,8 @@ page can leak data by forgetting a check; the navigation only mirrors it.
 
 - **finance**: everything; the only role that issues, records payments or
   adjustments, imports, edits contracts and reads the audit log.
-- **account manager**: only the agencies assigned to them; read-only.
+- **account manager**: only the agencies assigned to them; read-only (the
+  review of their agencies too, without approving).
 - **ops**: overdue, restrictions and minute banks across all agencies;
   read-only; no invoice amounts beyond balances due.
 - **agency contact**: an agency's own billing contact (the billing portal):
@@ -53,13 +54,16 @@ class Permission(StrEnum):
     MANAGE_ACCOUNTS = "manage_accounts"
     VIEW_REPORTS = "view_reports"  # revenue, receivables over time, accounting exports
     EDIT_ACCOUNT_CODES = "edit_account_codes"
+    VIEW_REVIEW = "view_review"  # the review of a cycle: findings and approvals
+    APPROVE = "approve"  # approve previews, acknowledge findings
+    ISSUE_WITHOUT_APPROVAL = "issue_without_approval"  # with a reason, audited
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.FINANCE: frozenset(Permission),
     Role.ACCOUNT_MANAGER: frozenset({
         Permission.VIEW_OVERVIEW, Permission.VIEW_AGENCY, Permission.VIEW_CALENDAR, Permission.VIEW_INVOICES,
-        Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE,
+        Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE, Permission.VIEW_REVIEW,
     }),
     Role.OPS: frozenset({Permission.VIEW_OVERVIEW, Permission.VIEW_AGENCY, Permission.VIEW_MINUTE_BANK,
                          Permission.VIEW_OVERDUE}),

@@ -48,7 +48,31 @@ def _issue(subject: str, d: Details) -> str:
         text += f", {d['already_issued']} already issued"
     if skipped:
         text += f", {len(skipped)} {'agency' if len(skipped) == 1 else 'agencies'} skipped"
+    waiting = d.get("not_approved") or {}
+    if waiting:
+        text += f", {len(waiting)} {'agency' if len(waiting) == 1 else 'agencies'} waiting for approval"
     return text
+
+
+def _approve(subject: str, d: Details) -> str:
+    agencies = d.get("agencies") or []
+    text = (f"approved {_plural(len(agencies), 'invoice')} of cycle {subject} totalling {_money(d.get('total', '0'))}"
+            f" ({', '.join(agencies[:5])}{', …' if len(agencies) > 5 else ''})")
+    refused = d.get("refused") or {}
+    if refused:
+        text += f"; {len(refused)} {'agency' if len(refused) == 1 else 'agencies'} not approved (blocking findings)"
+    return text + (f": “{d['note']}”" if d.get("note") else "")
+
+
+def _acknowledge(subject: str, d: Details) -> str:
+    return (f"acknowledged the {d.get('severity', '')} finding “{str(d.get('code', '')).replace('_', ' ')}” "
+            f"for {subject}, cycle {d.get('cycle')}: “{d.get('note', '')}”")
+
+
+def _without_approval(subject: str, d: Details) -> str:
+    agencies = d.get("agencies") or []
+    return (f"issued {_plural(len(agencies), 'invoice')} of cycle {subject} without approval "
+            f"({', '.join(agencies[:5])}{', …' if len(agencies) > 5 else ''}): “{d.get('reason', '')}”")
 
 
 def _import(subject: str, d: Details) -> str:
@@ -62,6 +86,9 @@ SENTENCES: dict[str, Callable[[str, Details], str]] = {
     "record_credit_adjustment": _adjustment("credit"),
     "record_debit_adjustment": _adjustment("debit"),
     "issue_cycle": _issue,
+    "approve_invoices": _approve,
+    "acknowledge_finding": _acknowledge,
+    "issue_without_approval": _without_approval,
     "import": _import,
     "add_contract_version": lambda s, d: (f"added a contract version for {s} in force from {d.get('effective_from')}: "
                                           f"user fee {_money(d.get('user_fee'))}, minimum {d.get('minimum_users')} users"),

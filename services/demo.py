@@ -23,6 +23,7 @@ from db.reset import reset_database
 from db.seed import DEMO_ACCOUNTS, SEED_ACTOR, SEED_HOUR, ZONE, DemoAgency, Progress, SeedOptions
 
 from .issuing import issue_cycle
+from .review.service import approve_for_seed
 from .unit_of_work import SessionFactory, default_sessions
 
 __all__ = ["DEMO_ACCOUNTS", "SeedOptions", "SeedSummary", "seed_demo"]
@@ -96,8 +97,10 @@ def _seed(options: SeedOptions, sessions: SessionFactory, report: Progress, writ
 def _issue_past_cycles(agencies: Sequence[DemoAgency], today: date, sessions: SessionFactory) -> int:
     """Issue every cycle whose invoice date is before ``today``, oldest first.
 
-    The cycle invoiced today is left for the finance manager to preview and
-    issue: that is the main thing the dashboard is for.
+    Each is approved first, as a finance manager would have (the approvals
+    keep the history as issued when approval is required). The cycle
+    invoiced today is left for the finance manager to preview, review,
+    approve and issue: that is the main thing the dashboard is for.
     """
     first = min(Cycle.containing(a.onboarded_on) for a in agencies)
     last = Cycle.invoiced_on_or_before(today - timedelta(days=1))
@@ -105,6 +108,7 @@ def _issue_past_cycles(agencies: Sequence[DemoAgency], today: date, sessions: Se
     while cycle <= last:
         morning = datetime.combine(cycle.invoice_date, ISSUE_HOUR, ZONE)
         with clock.frozen(morning):
+            approve_for_seed(cycle, actor=SEED_ACTOR, note="demo history", sessions=sessions)
             result = issue_cycle(cycle, actor=SEED_ACTOR, today=cycle.invoice_date, sessions=sessions, issued_at=morning)
         issued += len(result.issued)
         cycle = cycle.next()

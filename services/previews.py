@@ -97,7 +97,8 @@ def _carry_from(previous: CyclePreview) -> tuple[int, MinuteBankCarry]:
     return previous.seats_billed, MinuteBankCarry(previous.closing_balance, previous.replenishment)
 
 
-def _previews(session: Session, cycle: Cycle, candidates: list[AgencyRecord]) -> CyclePreviews:
+def _previews(session: Session, cycle: Cycle, candidates: list[AgencyRecord],
+              earlier: CyclePreviews | None = None) -> CyclePreviews:
     eligible = [a for a in candidates if a.first_cycle <= cycle]
     result = CyclePreviews(cycle)
     result.previews.update(_frozen(session, cycle, [a.id for a in eligible]))
@@ -111,7 +112,8 @@ def _previews(session: Session, cycle: Cycle, candidates: list[AgencyRecord]) ->
         if agency.first_cycle == cycle:
             carry[agency.id] = (0, MinuteBankCarry())  # first invoice: nothing paid in advance
     if continuing:
-        earlier = _previews(session, cycle.previous(), continuing)
+        if earlier is None or earlier.cycle != cycle.previous():
+            earlier = _previews(session, cycle.previous(), continuing)
         for agency in continuing:
             previous = earlier.previews.get(agency.id)
             if previous is None:
@@ -141,14 +143,17 @@ def require_previewable(cycle: Cycle) -> None:
         raise FieldError("Cycle", f"{cycle} is before {EARLIEST_CYCLE}, the first cycle the dashboard keeps")
 
 
-def previews_in(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None = None) -> CyclePreviews:
+def previews_in(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None = None, *,
+                earlier: CyclePreviews | None = None) -> CyclePreviews:
     """Every (or the given) agency's invoice for ``cycle``, issued or live.
 
     Agencies onboarded after the cycle's closed period have no invoice yet
     and are left out; agencies that cannot be priced are in ``problems``.
+    ``earlier``: the previous cycle's previews of the same agencies, when the
+    caller has them already (the review reads both), so they are not read twice.
     """
     require_previewable(cycle)
-    return _previews(session, cycle, agency_records(session=session, agency_ids=agency_ids))
+    return _previews(session, cycle, agency_records(session=session, agency_ids=agency_ids), earlier)
 
 
 def _agency(session: Session, agency_id: str) -> AgencyRecord:

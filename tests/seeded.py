@@ -7,30 +7,42 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
 import pytest
 from pg import _connect_kwargs, create_database, drop_database, with_database
 
+from billing import Cycle
 from db.engine import dispose_engines, get_engine
 from services.demo import SeedOptions, seed_demo
-from services.unit_of_work import sessions_for
+from services.review import approve_for_seed
+from services.unit_of_work import SessionFactory, sessions_for
 
 
-def seed_sqlite_template(path: Path, options: SeedOptions) -> Path:
-    """Seed ``path`` and fold its WAL into the file, so a plain copy is the whole database."""
-    seed_demo(options, sessions=sessions_for(get_engine(f"sqlite:///{path}")))
+def _seed(sessions: SessionFactory, options: SeedOptions, approve: Sequence[Cycle]) -> None:
+    """Seed, then approve ``approve`` as it is (for tests of what issuing does
+    once a cycle is approved; the approval itself is tested in test_review)."""
+    seed_demo(options, sessions=sessions)
+    for cycle in approve:
+        approve_for_seed(cycle, actor="test-approver@dialer-billing.example", note="approved for the test",
+                         sessions=sessions)
+
+
+def seed_sqlite_template(path: Path, options: SeedOptions, approve: Sequence[Cycle] = ()) -> Path:
+    """Seed ``path`` (approving ``approve``) and fold its WAL into the file, so a plain copy is the whole database."""
+    _seed(sessions_for(get_engine(f"sqlite:///{path}")), options, approve)
     dispose_engines()
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
 
 
-def seed_postgres_template(server: str, name: str, options: SeedOptions) -> str:
-    """Create and seed database ``name`` on ``server``; its name, for :func:`copy_of_postgres_template`."""
+def seed_postgres_template(server: str, name: str, options: SeedOptions, approve: Sequence[Cycle] = ()) -> str:
+    """Create and seed database ``name`` on ``server`` (approving ``approve``); its name, for :func:`copy_of_postgres_template`."""
     url = create_database(server, name)
-    seed_demo(options, sessions=sessions_for(get_engine(url)))
+    _seed(sessions_for(get_engine(url)), options, approve)
     dispose_engines()  # a template database must have no connections
     return name
 

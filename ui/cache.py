@@ -12,7 +12,7 @@ from datetime import date
 import streamlit as st
 
 from billing import Cycle
-from services import agency_account, invoices, minute_bank, overdue, portfolio, usage_report
+from services import agency_account, invoices, minute_bank, overdue, portfolio, review, usage_report
 from services import housekeeping as housekeeping_service
 from services.access import Viewer
 
@@ -77,6 +77,21 @@ def statement_pdf(viewer: Viewer, agency_id: str, start: date | None, end: date)
 @st.cache_data(ttl=TTL, show_spinner="Adding up the usage…")
 def usage(viewer: Viewer, agency_id: str, cycle: str, today: date) -> usage_report.UsageReport:
     return usage_report.usage_report(viewer, agency_id, Cycle.parse(cycle), today=today)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Checking every preview…")
+def review_for(viewer: Viewer, cycle: str, today: date) -> review.CycleReview:
+    return review.review_cycle(viewer, Cycle.parse(cycle), today=today)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def approval_of_invoice(viewer: Viewer, agency_id: str, cycle: str) -> review.Approval | None:
+    return review.approval_of_invoice(viewer, agency_id, Cycle.parse(cycle))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def issue_readiness(viewer: Viewer, cycle: str) -> review.IssueReadiness:
+    return review.issue_readiness(viewer, Cycle.parse(cycle))
 
 
 def clear() -> None:

@@ -67,6 +67,14 @@ class Warnings:
     def note(self, agency_id: str, cycle: str, noun: str, count: int = 1) -> None:
         self.counts[(agency_id, cycle, noun)] += count
 
+    def late_facts(self) -> dict[str, dict[str, dict[str, int]]]:
+        """agency -> cycle -> {kind of fact: count} stored in an issued cycle,
+        kept in the import's audit entry so the next review can say so."""
+        found: dict[str, dict[str, dict[str, int]]] = {}
+        for (agency_id, cycle, noun), count in sorted(self.counts.items()):
+            found.setdefault(agency_id, {}).setdefault(cycle, {})[noun] = count
+        return found
+
     def messages(self) -> list[str]:
         found = []
         for (agency_id, cycle, noun), count in sorted(self.counts.items()):

@@ -143,7 +143,7 @@ def import_file(
                 audit.record(
                     session, actor=actor, action="import", subject=kind, file=name, rows=rows,
                     inserted=inserted, unchanged=summary["unchanged"], warnings=len(summary["warnings"]),
-                    timezone=timezone,
+                    timezone=timezone, late_facts=context.warnings.late_facts(),
                 )
                 session.commit()
             except ImportRejected:

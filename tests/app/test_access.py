@@ -34,11 +34,12 @@ PAGE_FILES = {
     "Overview": "pages/overview.py", "Agency": "pages/agency.py", "Cycle calendar": "pages/calendar.py", "Invoices": "pages/invoices.py",
     "Contracts": "pages/contracts.py", "Minute bank": "pages/minute_bank.py", "Overdue": "pages/overdue.py",
     "Revenue": "pages/revenue.py", "Import data": "pages/import_data.py", "Audit log": "pages/audit_log.py",
+    "Review": "pages/review.py",
 }
 VISIBLE = {
     "finance": set(PAGE_FILES),
     # Contracts needs the permission Invoices needs (and is read-only for managers).
-    "account_manager": {"Overview", "Agency", "Cycle calendar", "Invoices", "Contracts", "Minute bank", "Overdue"},
+    "account_manager": {"Overview", "Agency", "Cycle calendar", "Invoices", "Contracts", "Minute bank", "Overdue", "Review"},
     "ops": {"Overview", "Agency", "Minute bank", "Overdue"},
 }
 HIDDEN = [pytest.param(role, title, id=f"{role}-{title}")

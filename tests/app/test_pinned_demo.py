@@ -23,6 +23,7 @@ from services.demo import seed_demo
 from services.invoices import invoice_view
 from services.issuing import issue_cycle_now
 from services.payments import record_payment
+from services.review import approve
 from services.unit_of_work import sessions_for
 
 from .conftest import ACCOUNTS, SEED, TODAY, new_app
@@ -69,6 +70,7 @@ def test_issuing_and_paying_on_a_pinned_day_are_stamped_on_that_day(elsewhere_in
     seed_demo(SEED, sessions=sessions_for(get_engine(elsewhere_in_time)))
     finance = viewer_for_email(ACCOUNTS["finance"][0])
     assert finance is not None and finance.role is Role.FINANCE
+    approve(finance, Cycle.parse("2026-11"))  # every agency with no blocking finding
     result = issue_cycle_now(finance, Cycle.parse("2026-11"))
     assert result.issued
     agency_id = result.issued[0][0]

@@ -9,6 +9,7 @@ saves screenshots to docs/screenshots/ for the README and for review.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -127,6 +128,7 @@ def test_sign_in_and_visit_every_page_from_the_sidebar(server, page):
 
     checks = [
         ("Cycle calendar", "calendar", lambda: expect(page.get_by_text("Housekeeping before the cutoff")).to_be_visible()),
+        ("Review", "review", lambda: expect(page.get_by_text("One agency")).to_be_visible()),
         ("Invoices", "invoices", lambda: expect(page.get_by_text("Line and why")).to_be_visible()),
         ("Contracts", "contracts", lambda: expect(page.get_by_test_id("stDataFrame").first).to_be_visible()),
         ("Minute bank", "minute-bank", lambda: expect(page.locator(".js-plotly-plot").first).to_be_visible()),
@@ -173,3 +175,25 @@ def test_the_readme_screenshot_is_the_invoice_page(server, page):
     shot(page, "invoices")
     if not (SHOTS / "invoices.png").exists():  # pragma: no cover - shot() writes it
         shutil.copyfile(SHOTS / "overview.png", SHOTS / "invoices.png")
+
+
+def test_the_review_page_approves_and_issues_a_cycle(server, page):
+    """Last in this module: it issues 2026-11 on the shared server."""
+    sign_in(page, server, "/review?cycle=2026-11")
+    expect(page.get_by_role("heading", name="Review", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    expect(page.get_by_text("One agency")).to_be_visible()
+    page.set_viewport_size({"width": 1440, "height": 1100})
+    shot(page, "review")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "review-390")
+    page.set_viewport_size({"width": 1440, "height": 1100})
+
+    page.get_by_role("button", name=re.compile(r"^Approve \d+ ready agenc")).click()
+    page.get_by_role("button", name="Approve all ready").click()
+    expect(page.get_by_text(re.compile(r"^Approved \d+ invoices? \("))).to_be_visible()
+    page.get_by_role("button", name=re.compile(r"^Issue cycle 2026-11: \d+ approved invoices?")).click()
+    page.get_by_role("button", name="Issue now").click()
+    expect(page.get_by_text(re.compile(r"^Issued \d+ invoices? of cycle 2026-11 totalling"))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^INV-2026-11-0001$"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^Issue cycle 2026-11"))).to_be_disabled()  # nothing approved left

@@ -49,12 +49,12 @@ def engine(database_url):
 @pytest.fixture(scope="module")
 def sqlite_template(tmp_path_factory) -> Path:
     """The small demo portfolio seeded once; tests get a copy."""
-    return seed_sqlite_template(tmp_path_factory.mktemp("seeded") / "template.db", SMALL)
+    return seed_sqlite_template(tmp_path_factory.mktemp("seeded") / "template.db", SMALL, approve=[NOVEMBER])
 
 
 @pytest.fixture(scope="module")
 def postgres_template(postgres_url) -> str:
-    yield seed_postgres_template(postgres_url, "seeded_template", SMALL)
+    yield seed_postgres_template(postgres_url, "seeded_template", SMALL, approve=[NOVEMBER])
     drop_database(postgres_url, "seeded_template")
 
 

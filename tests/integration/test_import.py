@@ -33,6 +33,7 @@ from db.models import (
 )
 from services.issuing import issue_cycle
 from services.previews import previews_in
+from services.review import approve_for_seed
 from services.unit_of_work import sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -426,6 +427,7 @@ def test_numbers_must_be_e164(loaded, tmp_path: Path) -> None:
 def test_payment_invoice_number_must_be_an_issued_invoice_of_the_same_agency(loaded, tmp_path: Path) -> None:
     for kind in ("calls", "numbers", "appointments"):
         run(loaded, kind, SAMPLES / f"{kind}.csv")
+    approve_for_seed(Cycle.parse("2026-10"), actor="test", note="as imported", sessions=sessions_for(loaded))
     issued = issue_cycle(Cycle.parse("2026-10"), actor="test", today=TODAY, sessions=sessions_for(loaded))
     numbers = {agency: number for agency, number, _ in issued.issued}
     header = "reference,agency_id,date,amount,invoice_number\n"
@@ -593,6 +595,7 @@ def test_the_billing_zone_decides_the_date(loaded, tmp_path: Path, monkeypatch: 
 def test_facts_in_an_issued_cycle_are_stored_with_a_warning_and_the_invoice_does_not_change(loaded, tmp_path: Path) -> None:
     for kind in ("calls", "numbers", "appointments"):
         run(loaded, kind, SAMPLES / f"{kind}.csv")
+    approve_for_seed(Cycle.parse("2026-10"), actor="test", note="as imported", sessions=sessions_for(loaded))
     issue_cycle(Cycle.parse("2026-10"), actor="test", today=TODAY, sessions=sessions_for(loaded))
     with session_scope(loaded) as session:
         frozen = {i.number: (i.total, i.content_hash) for i in session.scalars(select(Invoice))}

@@ -45,6 +45,14 @@ WARNING = re.compile(r"^([\d,]+) calls? falls? in cycle (\d{4}-\d{2}), already i
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True)
+def _approval_not_required(monkeypatch):
+    """What is under test is the billing-facts lock, not the review: with
+    approval on, a preview the import changed is a stale approval and is not
+    issued at all (tests/integration/test_review.py)."""
+    monkeypatch.setenv("BILLING_APPROVAL_REQUIRED", "0")
+
+
 @pytest.fixture(scope="module")
 def sqlite_template(tmp_path_factory) -> Path:
     return seed_sqlite_template(tmp_path_factory.mktemp("import-while-issuing") / "template.db", SEED)
@@ -85,7 +93,9 @@ def _calls_file(path: Path, users: list[tuple[str, str]], rows: int) -> tuple[Co
 
 
 def _manage(url: str, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "DATABASE_URL": url, "BILLING_AUTO_SEED": "0"}
+    # Approval off: what is under test is the billing-facts lock. With it on, a
+    # preview the import changed is a stale approval and is not issued at all.
+    env = {**os.environ, "DATABASE_URL": url, "BILLING_AUTO_SEED": "0", "BILLING_APPROVAL_REQUIRED": "0"}
     env.pop("BILLING_TODAY", None)
     return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

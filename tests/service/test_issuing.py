@@ -18,6 +18,13 @@ from .conftest import FINANCE, NOVEMBER, OPS, TODAY
 DECEMBER = NOVEMBER.next()
 
 
+
+@pytest.fixture(autouse=True)
+def _approval_not_required(monkeypatch):
+    """These tests are about issuing itself (cutoff, order, numbering, idempotence);
+    issuing that waits for approval is tests/service/test_review.py."""
+    monkeypatch.setenv("BILLING_APPROVAL_REQUIRED", "0")
+
 def test_issuing_is_refused_before_the_cutoff_has_passed(sessions):
     with pytest.raises(BillingError, match="cannot be issued before its cutoff has passed"):
         issue_cycle(NOVEMBER, actor="test", today=NOVEMBER.cutoff, sessions=sessions)

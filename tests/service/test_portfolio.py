@@ -14,6 +14,12 @@ from services.statuses import payment_statuses
 from .conftest import FINANCE, NOVEMBER, OCTOBER, OPS, TODAY, account_manager
 
 
+@pytest.fixture(autouse=True)
+def _approval_not_required(monkeypatch):
+    """These tests are about issuing itself (cutoff, order, numbering, idempotence);
+    issuing that waits for approval is tests/service/test_review.py."""
+    monkeypatch.setenv("BILLING_APPROVAL_REQUIRED", "0")
+
 def test_the_portfolio_shows_each_invoice_with_the_previous_total_beside_it(sessions):
     folio = portfolio(FINANCE, NOVEMBER, sessions=sessions)
     current = preview_cycle(NOVEMBER, sessions=sessions).previews

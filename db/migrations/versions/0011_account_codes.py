@@ -5,7 +5,7 @@ account for Xero and the journal, the product/service item for QuickBooks).
 Charges without a row use the app's defaults.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0008
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
