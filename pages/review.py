@@ -21,6 +21,7 @@ from ui import cache
 from ui.context import empty_state, page_setup, query_value
 from ui.format import counted, day, md, money_float, signed_usd, usd
 from ui.issuing import issue_button, show_issue_result
+from ui.links import invoice_page_link
 from ui.pickers import agency_names
 
 ZERO = Decimal("0.00")
@@ -135,7 +136,6 @@ def _sort_key(row: AgencyReview) -> tuple:  # type: ignore[type-arg]
 
 rows = sorted(review.rows, key=_sort_key)
 frame = pd.DataFrame({
-    "Agency": [f"/review?cycle={cycle}&agency={r.agency_id}" for r in rows],
     "Name": [r.name for r in rows],
     "State": [r.state.label for r in rows],
     "Blocking": [len(r.open_blocking) for r in rows],
@@ -144,17 +144,23 @@ frame = pd.DataFrame({
     "Total": [money_float(r.total) for r in rows],
     "Change": [None if r.previous_total is None else money_float(r.total - r.previous_total) for r in rows],
     "Approved by": [r.approval.by if r.approval else "—" for r in rows],
+    "Agency": [r.agency_id for r in rows],
 })
-st.dataframe(
-    frame, hide_index=True, width="stretch", key="review_table", placeholder="—",
+picked = st.dataframe(
+    frame, hide_index=True, width="stretch", key="review_table", placeholder="—", on_select="rerun",
+    selection_mode="single-row",
     column_config={
-        "Agency": st.column_config.LinkColumn("Agency", display_text=r"agency=([^&]+)"),
         "Blocking": st.column_config.NumberColumn("Blocking", help="Blocking findings not acknowledged"),
         "Total": st.column_config.NumberColumn("Total", format="dollar"),
         "Change": st.column_config.NumberColumn("Change", format="dollar", help=f"Against cycle {cycle.previous()}"),
     },
 )
-st.caption(f"{counted(len(review.rows), 'agency', 'agencies')} · {len(blocked):,} blocked · {len(approved):,} approved · "
+picked_rows = getattr(getattr(picked, "selection", None), "rows", None) or []
+if picked_rows and picked_rows[0] < len(rows):  # a row picked: that agency below, in the same tab
+    st.session_state.pop("review_agency", None)  # so that the picker below opens on the row's agency
+    st.query_params["agency"] = rows[picked_rows[0]].agency_id
+st.caption("Pick a row to see its findings below. "
+           f"{counted(len(review.rows), 'agency', 'agencies')} · {len(blocked):,} blocked · {len(approved):,} approved · "
            f"{len(review.with_state(ReviewState.ISSUED)):,} issued")
 
 # --- one agency --------------------------------------------------------------------------
@@ -168,9 +174,9 @@ row = review.row(agency_id)
 assert row is not None
 change = None if row.previous_total is None else row.total - row.previous_total
 st.markdown(f"#### {md(row.name)} ({md(row.agency_id)}) · {STATE_BADGES[row.state]}")
-st.markdown(f"Total **{md(usd(row.total))}** · {md(signed_usd(change))} against cycle {cycle.previous()} · "
-            f"[the invoice](/invoices?agency={row.agency_id}&cycle={cycle})"
+st.markdown(f"Total **{md(usd(row.total))}** · {md(signed_usd(change))} against cycle {cycle.previous()}"
             + (f" · account manager {md(row.account_manager)}" if row.account_manager else ""))
+invoice_page_link(row.agency_id, str(cycle), "Open the invoice")
 if row.approval is not None:
     approval = row.approval
     said = f": “{md(approval.note)}”" if approval.note else ""

@@ -13,6 +13,7 @@ from services.issuing import IssueResult, issue_cycle_now
 
 from . import cache
 from .format import counted, md, usd
+from .links import invoice_page_link
 
 RESULT_KEY = "issue_result"
 SHOWN_LINKS = 12
@@ -51,9 +52,11 @@ def show_issue_result(cycle: Cycle, names: dict[str, str]) -> None:
     st.success(f"Issued {counted(len(result.issued), 'invoice')} of cycle {cycle} totalling "
                f"**{md(usd(result.issued_total))}**.{already}", icon=":material/check_circle:")
     if result.issued:
-        links = [f"[{md(number)}](/invoices?agency={agency}&cycle={cycle}) {md(names.get(agency, agency))}"
-                 for agency, number, _ in result.issued[:SHOWN_LINKS]]
+        columns = st.columns(3)
+        for index, (agency, number, _) in enumerate(result.issued[:SHOWN_LINKS]):
+            invoice_page_link(agency, str(cycle), f"{number} {names.get(agency, agency)}", container=columns[index % 3])
         more = len(result.issued) - SHOWN_LINKS
-        st.markdown(" · ".join(links) + (f" · and {counted(more, 'more invoice')}" if more > 0 else ""))
+        if more > 0:
+            st.caption(f"and {counted(more, 'more invoice')} on the invoices page")
     for agency, reason in {**result.not_approved, **result.skipped}.items():
         st.warning(f"Not issued: {md(names.get(agency, agency))} ({md(agency)}): {md(reason)}", icon=":material/schedule:")
