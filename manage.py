@@ -196,6 +196,19 @@ def cmd_pdf(args: argparse.Namespace) -> None:
     _print_json({"file": str(output), "bytes": len(data), "suggested_name": name})
 
 
+EXIT_PENDING = 3
+
+
+def cmd_notify(args: argparse.Namespace) -> None:
+    from services.outbox import notify
+
+    summary = notify(args.date, dry_run=args.dry_run)
+    _print_json(summary.as_json())
+    if summary.left_pending and not args.dry_run:
+        sys.stdout.flush()
+        raise SystemExit(EXIT_PENDING)
+
+
 def cmd_grants(args: argparse.Namespace) -> None:
     from db.roles import grant_statements
 
@@ -249,7 +262,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
     "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
-    "grants": cmd_grants,
+    "grants": cmd_grants, "notify": cmd_notify,
 }
 
 
@@ -342,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     pdf.add_argument("-o", "--output", required=True)
     pdf.add_argument("--as-of", type=_date, dest="as_of", help="payments up to this date (default: today)")
     pdf.add_argument("--quiet", action="store_true")
+
+    notify = sub.add_parser("notify", help="render and send the messages due on a date and any still pending "
+                                           "(exit 3: some stay queued)")
+    notify.add_argument("--date", required=True, type=_date, help="YYYY-MM-DD, the day whose messages are due")
+    notify.add_argument("--dry-run", action="store_true", dest="dry_run", help="render and count, store and send nothing")
 
     grants = sub.add_parser("grants", help="print the SQL (not JSON) that gives a PostgreSQL runtime role the app's "
                                            "rights; run it as the owner role (SECURITY.md)")

@@ -18,7 +18,7 @@ starts: a bad value stops the start with one line naming the variable.
 | ``BILLING_ISSUER_DETAILS`` | the line under it: address, e-mail | ``Billing · billing@dialer-platform.example`` |
 | ``BILLING_LOG_LEVEL`` | ``DEBUG``, ``INFO``, ``WARNING`` or ``ERROR`` | ``INFO`` |
 | ``BILLING_SESSION_HOURS`` | hours without activity after which a sign-in ends (1 to 720) | ``8`` |
-| ``BILLING_SMTP_URL`` | ``smtp://user:pass@host:587?starttls=1`` or ``smtps://user:pass@host:465``; empty: messages are written as ``.eml`` files | empty |
+| ``BILLING_SMTP_URL`` | ``smtp://user:pass@host:587?starttls=1`` or ``smtps://…``; empty: ``.eml`` files | empty |
 | ``BILLING_SMTP_FROM`` | the sender of every message | ``Dialer Platform Billing <billing@dialer-platform.example>`` |
 | ``BILLING_OUTBOX_DIR`` | where ``.eml`` files go without an SMTP server | ``data/outbox`` |
 | ``BILLING_NOTICES`` | which messages this deployment sends: comma-separated kinds, ``all`` or ``none`` | ``all`` |

@@ -40,15 +40,18 @@ class Permission(StrEnum):
     EDIT_CONTRACTS = "edit_contracts"
     VIEW_AUDIT = "view_audit"
     MANAGE_ACCOUNTS = "manage_accounts"
+    VIEW_MESSAGES = "view_messages"  # the outbox; ops: overdue notices only (services.outbox)
+    MANAGE_MESSAGES = "manage_messages"  # contacts, resend, pause
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.FINANCE: frozenset(Permission),
     Role.ACCOUNT_MANAGER: frozenset({
         Permission.VIEW_OVERVIEW, Permission.VIEW_CALENDAR, Permission.VIEW_INVOICES,
-        Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE,
+        Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE, Permission.VIEW_MESSAGES,
     }),
-    Role.OPS: frozenset({Permission.VIEW_OVERVIEW, Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE}),
+    Role.OPS: frozenset({Permission.VIEW_OVERVIEW, Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE,
+                         Permission.VIEW_MESSAGES}),
 }
 
 
