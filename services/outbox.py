@@ -66,6 +66,7 @@ class NotifySummary:
     sent: Counter[str] = field(default_factory=Counter)
     already_sent: Counter[str] = field(default_factory=Counter)
     pending: Counter[str] = field(default_factory=Counter)
+    sending: Counter[str] = field(default_factory=Counter)  # claimed by a sender now (or one that died mid-send)
     failed: Counter[str] = field(default_factory=Counter)
     blocked: Counter[str] = field(default_factory=Counter)
     paused: Counter[str] = field(default_factory=Counter)
@@ -77,7 +78,7 @@ class NotifySummary:
         return sum(self.pending.values()) > 0
 
     def as_json(self) -> dict[str, object]:
-        by_kind = ("rendered", "sent", "already_sent", "pending", "failed", "blocked", "paused")
+        by_kind = ("rendered", "sent", "already_sent", "pending", "sending", "failed", "blocked", "paused")
         return {"date": self.day.isoformat(), "dry_run": self.dry_run,
                 **{name: dict(sorted(getattr(self, name).items())) for name in by_kind},
                 "no_billing_contact": self.no_billing_contact, "problems": self.problems}
@@ -147,10 +148,11 @@ def _worker() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
-def _send_one(message_id: int, transport: Transport, *, now: datetime, sessions: SessionFactory) -> tuple[str, Delivery] | None:
+def _send_one(message_id: int, transport: Transport, *, now: datetime, due_by: datetime,
+              sessions: SessionFactory) -> tuple[str, Delivery] | None:
     """Claim, send and record one message; ``None`` when another process claimed it."""
     with sessions() as session:
-        if not stored.claim(session=session, message_id=message_id, now=now, worker=_worker()):
+        if not stored.claim(session=session, message_id=message_id, now=now, due_by=due_by, worker=_worker()):
             return None
         message = stored.message(session=session, message_id=message_id)
         files = stored.attachment_bytes(session=session, message_id=message_id)
@@ -186,11 +188,11 @@ def send_pending(*, now: datetime, transport: Transport | None = None, retry_del
         with sessions() as session:
             paused = sorted(stored.paused_agencies(session=session))
             todo = stored.due_for_sending(session=session, now=now, exclude_agencies=paused)
-        moment = now
+        due_by = now
         for round_number in range(len(retry_delays) + 1):
             retry: list[int] = []
             for message_id in todo:
-                result = _send_one(message_id, transport, now=moment, sessions=sessions)
+                result = _send_one(message_id, transport, now=now, due_by=due_by, sessions=sessions)
                 if result is None:
                     continue
                 kind, delivery = result
@@ -203,8 +205,9 @@ def send_pending(*, now: datetime, transport: Transport | None = None, retry_del
             if not retry or round_number == len(retry_delays):
                 break
             sleep(retry_delays[round_number])
-            # The pause between rounds is this run's backoff: the retries are due now.
-            moment = moment + backoff(round_number + 1) + timedelta(seconds=1)
+            # The pause between rounds is this run's own backoff: its retries are due now,
+            # whatever next_attempt_at says for the runs after this one.
+            due_by = now + BACKOFF_MAX + timedelta(seconds=1)
             todo = retry
     finally:
         transport.close()
@@ -215,6 +218,8 @@ def send_pending(*, now: datetime, transport: Transport | None = None, retry_del
                 summary.blocked[message.kind] += 1
             elif message.agency_id in paused_now:
                 summary.paused[message.kind] += 1
+            elif message.status == "sending":
+                summary.sending[message.kind] += 1
             else:
                 summary.pending[message.kind] += 1
     return summary
@@ -222,17 +227,18 @@ def send_pending(*, now: datetime, transport: Transport | None = None, retry_del
 
 def notify(day: date, *, dry_run: bool = False, now: datetime | None = None, transport: Transport | None = None,
            retry_delays: Sequence[float] = RETRY_DELAYS, kinds: frozenset[str] | None = None,
-           sessions: SessionFactory = default_sessions) -> NotifySummary:
+           sessions: SessionFactory = default_sessions, sleep: Callable[[float], None] = time.sleep) -> NotifySummary:
     """Render and send everything due on ``day`` and anything still pending."""
     now = now or clock.now()
     summary = queue_due(day, now=now, dry_run=dry_run, kinds=kinds, sessions=sessions)
     if dry_run:
         with sessions() as session:
             for (status, kind), count in stored.status_counts(session=session).items():
-                if status in ("pending", "sending"):
+                if status == "pending":
                     summary.pending[kind] += count
         return summary
-    return send_pending(now=now, transport=transport, retry_delays=retry_delays, sessions=sessions, summary=summary)
+    return send_pending(now=now, transport=transport, retry_delays=retry_delays, sessions=sessions, summary=summary,
+                        sleep=sleep)
 
 
 # --- the Messages page -----------------------------------------------------------

@@ -230,12 +230,13 @@ def due_for_sending(*, session: Session, now: datetime, exclude_agencies: Sequen
     return list(session.scalars(statement))
 
 
-def claim(*, session: Session, message_id: int, now: datetime, worker: str) -> bool:
-    """``pending`` → ``sending`` in one statement: ``True`` for exactly one claimer."""
+def claim(*, session: Session, message_id: int, now: datetime, worker: str, due_by: datetime | None = None) -> bool:
+    """``pending`` → ``sending`` in one statement: ``True`` for exactly one claimer.
+    Only a message whose next attempt is due by ``due_by`` (default ``now``) is claimed."""
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",  # type: ignore[arg-type]
-               OutboxMessage.next_attempt_at <= now)  # type: ignore[arg-type]
+               OutboxMessage.next_attempt_at <= (due_by or now))  # type: ignore[arg-type]
         .values(status="sending", claimed_at=now, claimed_by=worker, attempts=OutboxMessage.attempts + 1))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
