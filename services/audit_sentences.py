@@ -87,7 +87,7 @@ SENTENCES: dict[str, Callable[[str, Details], str]] = {
     "resend_message": lambda s, d: f"queued the {_kind(d)} message to {s} again",
     "pause_messages": lambda s, d: f"paused every message to {s}",
     "resume_messages": lambda s, d: f"resumed the messages to {s}",
-    "add_contact": lambda s, d: f"added {d.get('email')} as a {str(d.get('kind', '')).replace('_', ' ')} contact of {s}",
+    "add_contact": lambda s, d: f"added {d.get('email')} to the {str(d.get('kind', '')).replace('_', ' ')} contacts of {s}",
     "remove_contact": lambda s, d: f"removed {d.get('email')} ({str(d.get('kind', '')).replace('_', ' ')}) from the contacts of {s}",
 }
 
