@@ -342,3 +342,29 @@ def set_paused(viewer: Viewer, agency_id: str, paused: bool, *, sessions: Sessio
             audit.record(session, actor=viewer.email, action="pause_messages" if paused else "resume_messages",
                          subject=agency_id)
     return changed
+
+
+def delivery_description() -> str:
+    """Where messages go, for the page: the SMTP server (no password) or the ``.eml`` folder."""
+    config = settings.current()
+    return f"the SMTP server {config.smtp}" if config.smtp else f".eml files in {config.outbox_dir} (no SMTP server set)"
+
+
+def preview_due(viewer: Viewer, day: date, *, agency_id: str | None = None,
+                sessions: SessionFactory = default_sessions) -> list[Draft]:
+    """The messages due on ``day`` as they would be rendered now, stored or not:
+    finance checks a reminder or an invoice e-mail before the day it goes out."""
+    viewer.require(Permission.MANAGE_MESSAGES)
+    with sessions() as session:
+        due = drafts_due(session, day)
+    return [d for d in due.drafts if agency_id is None or d.agency_id == agency_id]
+
+
+def send_now(viewer: Viewer, day: date, *, sessions: SessionFactory = default_sessions) -> NotifySummary:
+    """What ``manage.py notify --date day`` does, from the page (finance), without in-run retries."""
+    viewer.require(Permission.MANAGE_MESSAGES)
+    summary = notify(day, retry_delays=(), sessions=sessions)
+    with sessions() as session:
+        audit.record(session, actor=viewer.email, action="send_messages_now", subject=day.isoformat(),
+                     sent=sum(summary.sent.values()), pending=sum(summary.pending.values()))
+    return summary
