@@ -230,3 +230,28 @@ def test_four_threads_sending_the_same_queue_send_each_message_once(seeded_url, 
     assert not errors
     keys = [m["X-Billing-Key"] for m in smtp.messages()]
     assert len(keys) == len(set(keys)) == len(_issued(sessions))
+
+
+def _manage(url: str, *args: str, smtp_url: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "BILLING_SMTP_URL": smtp_url, "BILLING_TODAY": TODAY.isoformat(),
+           "BILLING_NOTICES": "invoice_posted", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, capture_output=True, text=True,
+                          timeout=180)
+
+
+@pytest.mark.parametrize("seeded_url", ["sqlite"], indirect=True)
+def test_notify_exits_3_while_messages_stay_queued_0_once_sent_and_2_on_bad_input(seeded_url, sessions, smtp):
+    down = _manage(seeded_url, "notify", "--date", "2026-11-25", smtp_url=f"smtp://mailer:pw-secret@127.0.0.1:{LocalSmtp().port}")
+    assert down.returncode == 3, down.stderr
+    queued = json.loads(down.stdout)
+    assert queued["pending"] == {"invoice_posted": len(_issued(sessions))} and "pw-secret" not in down.stdout + down.stderr
+    with sessions() as session:  # the retry is due
+        session.execute(OutboxMessage.__table__.update().values(next_attempt_at=NOW))
+    up = _manage(seeded_url, "notify", "--date", "2026-11-25", smtp_url=smtp.url)
+    assert up.returncode == 0, up.stderr
+    assert json.loads(up.stdout)["sent"] == {"invoice_posted": len(_issued(sessions))}
+    rerun = _manage(seeded_url, "notify", "--date", "2026-11-25", smtp_url=smtp.url)
+    assert rerun.returncode == 0 and json.loads(rerun.stdout)["sent"] == {}
+    assert len(smtp.received) == len(_issued(sessions))
+    assert _manage(seeded_url, "notify", "--date", "2026-02-30").returncode == 2
+    assert _manage(seeded_url, "notify").returncode == 2
