@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from sqlmodel import Session
 
 import settings
@@ -134,8 +135,13 @@ def _environment() -> Environment:
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(enabled_extensions=("html",)),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters.update(usd=format_usd, day=weekday_date, count=format_count)
+    env.filters.update(usd=format_usd, day=weekday_date, count=format_count, nowrap_day=_nowrap_day)
     return env
+
+
+def _nowrap_day(day: date) -> Markup:
+    """A date with its weekday that a narrow mail window never breaks in two (HTML parts)."""
+    return Markup('<span style="white-space:nowrap">{}</span>').format(weekday_date(day))
 
 
 def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
