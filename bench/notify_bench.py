@@ -22,17 +22,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.controller import Controller
 
-from bench.dataset import sqlite_dataset  # noqa: E402
-from billing import Cycle  # noqa: E402
-from db.engine import dispose_engines, get_engine  # noqa: E402
-from db.migrate import upgrade_to_head  # noqa: E402
-from services.issuing import issue_cycle  # noqa: E402
-from services.mail import SmtpTransport  # noqa: E402
-from services.outbox import queue_due, send_pending  # noqa: E402
-from services.unit_of_work import sessions_for  # noqa: E402
-from settings import SmtpServer  # noqa: E402
+from bench.dataset import sqlite_dataset
+from billing import Cycle
+from db.engine import dispose_engines, get_engine
+from db.migrate import upgrade_to_head
+from services.issuing import issue_cycle
+from services.mail import SmtpTransport
+from services.outbox import queue_due, send_pending
+from services.unit_of_work import sessions_for
+from settings import SmtpServer
 
 TODAY = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
