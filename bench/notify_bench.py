@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -69,9 +70,11 @@ def main() -> int:
         print(f"issued {len(issued.issued)} invoices in {time.perf_counter() - started:.1f} s (not part of the figure)")
 
         handler = Counting()
-        controller = Controller(handler, hostname="127.0.0.1", port=0)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
         controller.start()
-        port = controller.server.sockets[0].getsockname()[1]
         try:
             started = time.perf_counter()
             queued = queue_due(TODAY, now=NOW, kinds=POSTED, sessions=sessions)

@@ -80,3 +80,10 @@ def test_finance_previews_a_reminder_before_it_goes_out(demo_db, viewer_app):
     at.run()
     assert not at.exception, at.exception
     assert "Housekeeping reminder 1" in _texts(at)
+
+
+def test_the_page_names_the_smtp_server_but_never_its_password(demo_db, viewer_app, monkeypatch):
+    monkeypatch.setenv("BILLING_SMTP_URL", "smtp://mailer:hunter2-secret@smtp.example:587?starttls=1")
+    at = viewer_app("finance").switch_page("pages/messages.py").run()
+    assert not at.exception, at.exception
+    assert "smtp://mailer:***@smtp.example:587" in _texts(at) and "hunter2-secret" not in _texts(at)
