@@ -24,6 +24,7 @@ from services.outbox import (
 )
 from ui.context import page_setup
 from ui.format import counted, day, md
+from ui.pickers import agency_names
 
 STATUS_LABELS = {"pending": "Pending", "sending": "Sending", "sent": "Sent", "failed": "Failed",
                  "blocked": "Blocked: no billing contact"}
@@ -52,16 +53,16 @@ def _show(subject: str, sender: str, recipients: tuple[str, ...], html: str, tex
         st.text(text)
 
 
+names = agency_names(viewer, "No agencies yet, so no messages: import agencies.csv (and contacts.csv) first.")
 kinds = [k for k in MessageKind if not ops_only or k.is_overdue_notice]
 f1, f2, f3 = st.columns([1, 1, 1])
 chosen_status = f1.multiselect("Status", list(STATUS_LABELS), format_func=STATUS_LABELS.__getitem__, key="msg_status")
 chosen_kinds = f2.multiselect("Kind", [k.value for k in kinds], format_func=lambda k: MessageKind(k).label,
                               key="msg_kind")
-view = outbox_view(viewer, statuses=chosen_status or None, kinds=chosen_kinds or None)
-names = view.names
 agency_choice = f3.selectbox("Agency", ["", *sorted(names)], key="msg_agency",
                              format_func=lambda a: "All agencies" if not a else f"{names.get(a, a)} ({a})")
-rows = [r for r in view.rows if not agency_choice or r.message.agency_id == agency_choice]
+view = outbox_view(viewer, statuses=chosen_status or None, kinds=chosen_kinds or None, agency_id=agency_choice or None)
+rows = list(view.rows)
 
 if view.no_billing_contact:
     flagged = ", ".join(f"{name} ({agency_id})" for agency_id, name in view.no_billing_contact[:20])

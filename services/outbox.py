@@ -213,15 +213,15 @@ def send_pending(*, now: datetime, transport: Transport | None = None, retry_del
         transport.close()
     with sessions() as session:
         paused_now = stored.paused_agencies(session=session)
-        for message in stored.messages(session=session, statuses=["pending", "sending", "blocked"], limit=1_000_000):
-            if message.status == "blocked":
-                summary.blocked[message.kind] += 1
-            elif message.agency_id in paused_now:
-                summary.paused[message.kind] += 1
-            elif message.status == "sending":
-                summary.sending[message.kind] += 1
+        for status, kind, agency_id, count in stored.open_counts(session=session):
+            if status == "blocked":
+                summary.blocked[kind] += count
+            elif agency_id in paused_now:
+                summary.paused[kind] += count
+            elif status == "sending":
+                summary.sending[kind] += count
             else:
-                summary.pending[message.kind] += 1
+                summary.pending[kind] += count
     return summary
 
 

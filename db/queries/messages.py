@@ -323,6 +323,14 @@ def status_counts(*, session: Session, keys: Sequence[str] | None = None) -> dic
     return {(status, kind): count for status, kind, count in session.execute(statement)}
 
 
+def open_counts(*, session: Session) -> list[tuple[str, str, str, int]]:
+    """(status, kind, agency, count) of the messages not sent or failed yet."""
+    return [tuple(r) for r in session.execute(  # type: ignore[misc]
+        select(OutboxMessage.status, OutboxMessage.kind, OutboxMessage.agency_id, func.count())
+        .where(OutboxMessage.status.in_(["pending", "sending", "blocked"]))  # type: ignore[attr-defined]
+        .group_by(OutboxMessage.status, OutboxMessage.kind, OutboxMessage.agency_id))]
+
+
 def restricted_notices_open(*, session: Session) -> list[tuple[str, str]]:
     """(agency, invoice) pairs told "restricted" and not yet told "lifted"."""
     lifted = select(OutboxMessage.agency_id, OutboxMessage.scope).where(OutboxMessage.kind == "restriction_lifted")

@@ -58,7 +58,7 @@ EMPTY_STATES = {
     "pages/overdue.py": _has("No agencies yet, so nothing can be overdue"),
     "pages/import_data.py": lambda at: at.selectbox(key="import_kind") is not None,  # the way to fill it
     "pages/audit_log.py": _has("0 events"),
-    "pages/messages.py": _has("No messages yet"),
+    "pages/messages.py": _has("No agencies yet, so no messages"),
 }
 
 
