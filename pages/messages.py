@@ -14,6 +14,7 @@ from services.errors import BillingError
 from services.messages import MessageKind
 from services.outbox import (
     delivery_description,
+    give_up_stuck,
     message_attachment,
     message_detail,
     outbox_view,
@@ -120,6 +121,16 @@ else:
                            file_name=name, mime=content_type, icon=":material/attach_file:", key=f"msg_file_{index}")
     if manages:
         a1, a2 = st.columns(2)
+        if message.status == "sending" and a1.button(
+                "Give up on this send", icon=":material/report:", key="msg_give_up",
+                help="For a message its sender left half-sent (a crash): marks it failed so you can decide to resend. "
+                     "It may already have reached the agency."):
+            try:
+                give_up_stuck(viewer, picked)
+            except BillingError as error:
+                st.error(md(error), icon=":material/error:")
+            else:
+                st.rerun()
         if message.status == "failed" and a1.button("Resend", icon=":material/replay:", key="msg_resend"):
             try:
                 resend(viewer, picked)

@@ -87,6 +87,7 @@ SENTENCES: dict[str, Callable[[str, Details], str]] = {
     "resend_message": lambda s, d: f"queued the {_kind(d)} message to {s} again",
     "send_messages_now": lambda s, d: (f"sent the messages due on {s} from the Messages page: "
                                        f"{_plural(d.get('sent', 0), 'message')} sent, {d.get('pending', 0)} pending"),
+    "give_up_message": lambda s, d: f"marked the {_kind(d)} message to {s} failed after its sender stopped mid-send",
     "pause_messages": lambda s, d: f"paused every message to {s}",
     "resume_messages": lambda s, d: f"resumed the messages to {s}",
     "add_contact": lambda s, d: f"added {d.get('email')} to the {str(d.get('kind', '')).replace('_', ' ')} contacts of {s}",

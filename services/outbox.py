@@ -50,6 +50,8 @@ BACKOFF_FIRST = timedelta(minutes=5)
 BACKOFF_MAX = timedelta(hours=6)
 RETRY_DELAYS = (2.0, 8.0)  # seconds between the rounds of one run
 ACTOR = "notify"
+STUCK_AFTER = timedelta(minutes=15)  # a send takes seconds; a claim this old lost its sender
+BLOCKED_RELEASE_DAYS = 7  # a held message older than this is stale (an overdue notice since paid): it stays held
 KEY_LOOKBACK_DAYS = 120  # a message due on a day is about that day or the weeks before it
 
 
@@ -134,7 +136,8 @@ def queue_due(day: date, *, now: datetime, dry_run: bool = False, kinds: frozens
             if draft.key in added:
                 summary.rendered[draft.kind.value] += 1
         # A blocked message whose agency has a billing contact now is released.
-        blocked = stored.messages(session=session, statuses=["blocked"], limit=1_000_000)
+        blocked = [m for m in stored.messages(session=session, statuses=["blocked"], limit=1_000_000)
+                   if m.due_on >= day - timedelta(days=BLOCKED_RELEASE_DAYS)]
         if blocked:
             contacts = contacts_in(session, sorted({m.agency_id for m in blocked}))
             for message in blocked:
@@ -328,6 +331,23 @@ def resend(viewer: Viewer, message_id: int, *, sessions: SessionFactory = defaul
         if not stored.requeue(session=session, message_id=message_id, now=clock.now()):
             raise BillingError(f"message {message_id} is {message.status}, not failed: nothing to resend")
         audit.record(session, actor=viewer.email, action="resend_message", subject=message.agency_id,
+                     kind=message.kind, key=message.idempotency_key)
+
+
+def give_up_stuck(viewer: Viewer, message_id: int, *, sessions: SessionFactory = default_sessions) -> None:
+    """A message left ``sending`` by a sender that stopped mid-send is marked failed, so
+    finance can decide to resend it: it may or may not have reached the agency, which
+    is why nothing resends it on its own."""
+    viewer.require(Permission.MANAGE_MESSAGES)
+    with sessions() as session:
+        message = _visible_message(viewer, session, message_id)
+        answer = ("its sender stopped while sending it: it may or may not have been delivered "
+                  f"(last answer: {message.last_answer or 'none'})")
+        if not stored.give_up_stuck(session=session, message_id=message_id, claimed_before=clock.now() - STUCK_AFTER,
+                                    answer=answer):
+            raise BillingError(f"message {message_id} is not stuck: only a message sending for over "
+                               f"{int(STUCK_AFTER.total_seconds() // 60)} minutes can be given up on")
+        audit.record(session, actor=viewer.email, action="give_up_message", subject=message.agency_id,
                      kind=message.kind, key=message.idempotency_key)
 
 

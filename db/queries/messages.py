@@ -254,6 +254,15 @@ def finish(*, session: Session, message_id: int, status: str, answer: str, now: 
                     .values(**values))
 
 
+def give_up_stuck(*, session: Session, message_id: int, claimed_before: datetime, answer: str) -> bool:
+    """A message claimed before ``claimed_before`` and never finished (its sender died) becomes failed."""
+    result = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "sending",  # type: ignore[arg-type]
+                                    OutboxMessage.claimed_at < claimed_before)  # type: ignore[arg-type,operator]
+        .values(status="failed", last_answer=answer))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def requeue(*, session: Session, message_id: int, now: datetime) -> bool:
     """A failed message goes pending again (finance's "resend")."""
     result = session.execute(

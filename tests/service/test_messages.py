@@ -251,3 +251,36 @@ def test_a_restricted_agency_that_pays_is_told_its_access_is_restored(sessions, 
     again = _notify(date(2026, 11, 20), sessions, outbox_dir, kinds=frozenset({"restricted", "restriction_lifted"}))
     assert again.sent == {}
     assert Decimal(amount.replace("$", "").replace(",", "")) > 0
+
+
+def test_a_message_left_sending_by_a_dead_sender_is_never_resent_on_its_own_only_given_up_on(
+        sessions, pinned_today, outbox_dir):
+    from db.queries import messages as stored
+    from services.outbox import give_up_stuck, resend
+
+    queued = notify(REMINDER_1, now=NOW, dry_run=False, transport=FileTransport(outbox_dir), sessions=sessions,
+                    retry_delays=(), kinds=frozenset({"housekeeping_1"}))
+    with sessions() as session:  # a sender claims one and dies before finishing
+        row = session.scalars(select(OutboxMessage)).first()
+        session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+            status="sending", claimed_at=datetime(2026, 11, 1, tzinfo=UTC)))
+        message_id = row.id
+    later = _notify(REMINDER_1, sessions, outbox_dir, kinds=frozenset({"housekeeping_1"}), now=NOW + timedelta(days=1))
+    assert later.sent == {} and later.sending == {"housekeeping_1": 1} and not later.left_pending
+    give_up_stuck(FINANCE, message_id, sessions=sessions)
+    with sessions() as session:
+        stuck = stored.message(session=session, message_id=message_id)
+    assert stuck.status == "failed" and "may or may not have been delivered" in stuck.last_answer
+    resend(FINANCE, message_id, sessions=sessions)
+    assert _notify(REMINDER_1, sessions, outbox_dir, kinds=frozenset({"housekeeping_1"}),
+                   now=NOW + timedelta(days=10)).sent == {"housekeeping_1": 1}  # after the resend (pinned clock)
+    assert queued.sent["housekeeping_1"] >= 6
+
+
+def test_a_held_message_older_than_a_week_stays_held_when_a_contact_arrives(sessions, pinned_today, outbox_dir):
+    with sessions() as session:
+        session.execute(update(Agency).where(Agency.id == "A-1002").values(billing_email=None))
+    _notify(REMINDER_1, sessions, outbox_dir, kinds=frozenset({"housekeeping_1"}))
+    add_contact(FINANCE, agency_id="A-1002", email="late@example.com", kind="billing", sessions=sessions)
+    stale = _notify(date(2026, 11, 26), sessions, outbox_dir, kinds=frozenset({"housekeeping_1"}))
+    assert stale.sent == {} and stale.blocked == {"housekeeping_1": 1}
