@@ -333,10 +333,16 @@ def _receipts(session: Session, day: date, out: DueDrafts, contacts: dict[str, l
                  contacts)
 
 
+def _what(number: str | None) -> str:
+    """A debit adjustment is owed like an invoice, but it is not one: say which it is."""
+    return "Debit adjustment" if (number or "").startswith("ADJ-") else "Invoice"
+
+
 def _overdue_context(status: AgencyStatus, names: dict[str, str], kind: MessageKind) -> dict[str, Any]:
     return {
         "kind": kind.value, "agency_name": names.get(status.agency_id, status.agency_id), "agency_id": status.agency_id,
         "today": status.as_of, "invoice": status.oldest_open_invoice, "days_overdue": status.days_overdue,
+        "what": _what(status.oldest_open_invoice),
         "restriction_date": status.restriction_date, "amount": status.amount_to_lift_or_avoid_restriction,
         "balance": status.balance, "days_to_restriction": status.days_to_restriction,
         "open": [(o.invoice.number, o.balance, o.invoice.due_date, o.days_overdue) for o in status.open_invoices],
@@ -368,6 +374,7 @@ def _overdue(session: Session, day: date, out: DueDrafts, contacts: dict[str, li
             continue
         context = _overdue_context(now, names, MessageKind.RESTRICTION_LIFTED)
         context["invoice"] = invoice
+        context["what"] = _what(invoice)
         text, html = render("overdue", context)
         _add(out, MessageKind.RESTRICTION_LIFTED, agency_id, invoice, day, "Dialer access restored",
              text, html, contacts)
