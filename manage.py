@@ -199,9 +199,20 @@ def cmd_pdf(args: argparse.Namespace) -> None:
 EXIT_PENDING = 3
 
 
+NOTIFY_AHEAD_DAYS = 62  # a date further ahead is a typo: nothing can be due on it yet
+
+
 def cmd_notify(args: argparse.Namespace) -> None:
+    from datetime import timedelta
+
+    from services.clock import billing_today
     from services.outbox import notify
 
+    latest = billing_today() + timedelta(days=NOTIFY_AHEAD_DAYS)
+    if args.date > latest:
+        print(f"error: argument --date: {args.date.isoformat()} is more than {NOTIFY_AHEAD_DAYS} days ahead "
+              f"(latest {latest.isoformat()}); nothing can be due on it yet", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
     summary = notify(args.date, dry_run=args.dry_run)
     _print_json(summary.as_json())
     if summary.left_pending and not args.dry_run:

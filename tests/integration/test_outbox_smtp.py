@@ -255,3 +255,5 @@ def test_notify_exits_3_while_messages_stay_queued_0_once_sent_and_2_on_bad_inpu
     assert len(smtp.received) == len(_issued(sessions))
     assert _manage(seeded_url, "notify", "--date", "2026-02-30").returncode == 2
     assert _manage(seeded_url, "notify").returncode == 2
+    far = _manage(seeded_url, "notify", "--date", "2031-01-18")
+    assert far.returncode == 2 and "more than 62 days ahead" in far.stderr
