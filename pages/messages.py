@@ -45,8 +45,9 @@ def _when(moment) -> str:  # type: ignore[no-untyped-def]
     return "—" if moment is None else moment.strftime("%a %Y-%m-%d %H:%M UTC")
 
 
-def _show(subject: str, sender: str, recipients: tuple[str, ...], html: str, text: str, key: str) -> None:
-    st.markdown(f"**{md(subject, limit=300)}**  \nFrom {md(sender)} · to {md(', '.join(recipients) or '—')}")
+def _show(subject: str, sender: str, recipients: tuple[str, ...], html: str, text: str) -> None:
+    sent_from = f"From {md(sender)} · " if sender else ""
+    st.markdown(f"**{md(subject, limit=300)}**  \n{sent_from}to {md(', '.join(recipients) or '—')}")
     # The stored HTML part as the agency's mail program shows it; st.html sanitises it (DOMPurify),
     # so even a message rendered from hostile data cannot run a script in the dashboard.
     st.html(html)
@@ -114,10 +115,10 @@ else:
     row = next(r for r in rows if r.message.id == picked)
     st.caption(f"{STATUS_LABELS[message.status]} · {counted(message.attempts, 'attempt')} · "
                f"answer: {md(message.last_answer or '—', limit=300)} · sent {_when(message.sent_at)}")
-    _show(message.subject, message.sender, message.recipients, message.html_body, message.text_body, f"m{picked}")
+    _show(message.subject, message.sender, message.recipients, message.html_body, message.text_body)
     for index, attachment in enumerate(message.attachments):
         name, content_type, content = message_attachment(viewer, picked, index)
-        st.download_button(f"{name} ({content.__len__():,} bytes, sha256 {attachment.sha256[:12]}…)", data=content,
+        st.download_button(f"{name} ({len(content):,} bytes, sha256 {attachment.sha256[:12]}…)", data=content,
                            file_name=name, mime=content_type, icon=":material/attach_file:", key=f"msg_file_{index}")
     if manages:
         a1, a2 = st.columns(2)
@@ -153,10 +154,10 @@ if manages:
         drafts = preview_due(viewer, preview_day, agency_id=preview_agency)
         if not drafts:
             st.info(f"Nothing is due for {md(names[preview_agency])} on {md(day(preview_day))}.", icon=":material/inbox:")
-        for number, draft in enumerate(drafts):
+        for draft in drafts:
             st.markdown(f"**{draft.kind.label}**" + (" · " + ", ".join(a.filename for a in draft.attachments)
                                                       if draft.attachments else ""))
-            _show(draft.subject, "", draft.recipients, draft.html, draft.text, f"d{number}")
+            _show(draft.subject, "", draft.recipients, draft.html, draft.text)
 
 st.subheader("Contacts")
 contact_agency = st.selectbox("Agency", sorted(names), key="msg_contacts_agency",

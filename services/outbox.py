@@ -328,7 +328,7 @@ def resend(viewer: Viewer, message_id: int, *, sessions: SessionFactory = defaul
     viewer.require(Permission.MANAGE_MESSAGES)
     with sessions() as session:
         message = _visible_message(viewer, session, message_id)
-        if not stored.requeue(session=session, message_id=message_id, now=clock.now()):
+        if not stored.requeue(session=session, message_id=message_id):
             raise BillingError(f"message {message_id} is {message.status}, not failed: nothing to resend")
         audit.record(session, actor=viewer.email, action="resend_message", subject=message.agency_id,
                      kind=message.kind, key=message.idempotency_key)

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from ..models import Agency, Contact, MessagePause, OutboxAttachment, OutboxMessage, Payment
+
+DUE_AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)  # before any clock a sender could have
+
 
 # --- contacts ------------------------------------------------------------------
 
@@ -219,9 +222,10 @@ def unblock(*, session: Session, message_id: int, recipients: Sequence[str], now
 
 def due_for_sending(*, session: Session, now: datetime, exclude_agencies: Sequence[str] = (),
                     limit: int | None = None) -> list[int]:
-    """Ids of pending messages whose next attempt is due, oldest first."""
+    """Ids of pending messages never tried or whose next attempt is due, oldest first."""
     statement = (select(OutboxMessage.id)
-                 .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)  # type: ignore[arg-type]
+                 .where(OutboxMessage.status == "pending",  # type: ignore[arg-type]
+                        or_(OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at <= now))  # type: ignore[arg-type]
                  .order_by(OutboxMessage.id))
     if exclude_agencies:
         statement = statement.where(OutboxMessage.agency_id.not_in(list(exclude_agencies)))  # type: ignore[attr-defined]
@@ -232,11 +236,14 @@ def due_for_sending(*, session: Session, now: datetime, exclude_agencies: Sequen
 
 def claim(*, session: Session, message_id: int, now: datetime, worker: str, due_by: datetime | None = None) -> bool:
     """``pending`` → ``sending`` in one statement: ``True`` for exactly one claimer.
-    Only a message whose next attempt is due by ``due_by`` (default ``now``) is claimed."""
+    A message never tried is always due (the backoff is for retries: two schedulers'
+    clocks need not agree to the second); a retry only once ``next_attempt_at`` is
+    by ``due_by`` (default ``now``)."""
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",  # type: ignore[arg-type]
-               OutboxMessage.next_attempt_at <= (due_by or now))  # type: ignore[arg-type]
+               or_(OutboxMessage.attempts == 0,  # type: ignore[arg-type]
+                   OutboxMessage.next_attempt_at <= (due_by or now)))  # type: ignore[arg-type]
         .values(status="sending", claimed_at=now, claimed_by=worker, attempts=OutboxMessage.attempts + 1))
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -263,11 +270,11 @@ def give_up_stuck(*, session: Session, message_id: int, claimed_before: datetime
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def requeue(*, session: Session, message_id: int, now: datetime) -> bool:
-    """A failed message goes pending again (finance's "resend")."""
+def requeue(*, session: Session, message_id: int) -> bool:
+    """A failed message goes pending again (finance's "resend"), due at once."""
     result = session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")  # type: ignore[arg-type]
-        .values(status="pending", next_attempt_at=now))
+        .values(status="pending", next_attempt_at=DUE_AT_ONCE))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
