@@ -37,6 +37,7 @@ PAGES = [
     ("Usage and collections", "pages/minute_bank.py", "Minute bank", ":material/hourglass_bottom:", "minute-bank",
      Permission.VIEW_MINUTE_BANK),
     ("Usage and collections", "pages/overdue.py", "Overdue", ":material/warning:", "overdue", Permission.VIEW_OVERDUE),
+    ("Usage and collections", "pages/messages.py", "Messages", ":material/mail:", "messages", Permission.VIEW_MESSAGES),
     ("Reporting", "pages/revenue.py", "Revenue", ":material/monitoring:", "revenue", Permission.VIEW_REPORTS),
     ("Administration", "pages/import_data.py", "Import data", ":material/upload_file:", "import", Permission.IMPORT),
     ("Administration", "pages/audit_log.py", "Audit log", ":material/history:", "audit", Permission.VIEW_AUDIT),

@@ -295,6 +295,30 @@ def cmd_export(args: argparse.Namespace) -> None:
                  "rows": exported.rows, "total": str(exported.total)})
 
 
+EXIT_PENDING = 3
+
+
+NOTIFY_AHEAD_DAYS = 62  # a date further ahead is a typo: nothing can be due on it yet
+
+
+def cmd_notify(args: argparse.Namespace) -> None:
+    from datetime import timedelta
+
+    from services.clock import billing_today
+    from services.outbox import notify
+
+    latest = billing_today() + timedelta(days=NOTIFY_AHEAD_DAYS)
+    if args.date > latest:
+        print(f"error: argument --date: {args.date.isoformat()} is more than {NOTIFY_AHEAD_DAYS} days ahead "
+              f"(latest {latest.isoformat()}); nothing can be due on it yet", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    summary = notify(args.date, dry_run=args.dry_run)
+    _print_json(summary.as_json())
+    if summary.left_pending and not args.dry_run:
+        sys.stdout.flush()
+        raise SystemExit(EXIT_PENDING)
+
+
 def cmd_grants(args: argparse.Namespace) -> None:
     from db.roles import grant_statements
 
@@ -350,6 +374,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
     "grants": cmd_grants, "export": cmd_export, "statement": cmd_statement, "usage-report": cmd_usage_report,
     "review": cmd_review, "approve": cmd_approve, "acknowledge": cmd_acknowledge,
+    "notify": cmd_notify,
 }
 
 
@@ -484,6 +509,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, choices=["xero", "quickbooks", "journal"])
     export.add_argument("-o", "--output", help="write the CSV here and print a summary (default: the CSV to stdout)")
     export.add_argument("--actor", default="system", help="who exports (for the audit log)")
+    notify = sub.add_parser("notify", help="render and send the messages due on a date and any still pending "
+                                           "(exit 3: some stay queued)")
+    notify.add_argument("--date", required=True, type=_date, help="YYYY-MM-DD, the day whose messages are due")
+    notify.add_argument("--dry-run", action="store_true", dest="dry_run", help="render and count, store and send nothing")
 
     grants = sub.add_parser("grants", help="print the SQL (not JSON) that gives a PostgreSQL runtime role the app's "
                                            "rights; run it as the owner role (SECURITY.md)")

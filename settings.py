@@ -25,16 +25,21 @@ starts: a bad value stops the start with one line naming the variable.
 | ``BILLING_REVIEW_MINIMUM_CYCLES`` | review: the contract minimum binding this many cycles in a row | ``3`` |
 | ``BILLING_REVIEW_TREND_PCT`` | review: replenishment this far (percent) from the mean of the last three | ``50`` |
 | ``BILLING_REVIEW_QUIET_DAYS`` | review: no call on any of the last this many days before the cutoff | ``2`` |
+| ``BILLING_SMTP_URL`` | ``smtp://user:pass@host:587?starttls=1`` or ``smtps://…``; empty: ``.eml`` files | empty |
+| ``BILLING_SMTP_FROM`` | the sender of every message | ``Dialer Platform Billing <billing@dialer-platform.example>`` |
+| ``BILLING_OUTBOX_DIR`` | where ``.eml`` files go without an SMTP server | ``data/outbox`` |
+| ``BILLING_NOTICES`` | which messages this deployment sends: comma-separated kinds, ``all`` or ``none`` | ``all`` |
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_ZONE = "America/New_York"
@@ -42,6 +47,11 @@ DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent / "data" / "billing.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_WARNING_DAYS = 14  # the restriction date is 15 days after the due date
 MAX_SESSION_HOURS = 720  # a month: longer than that, sign in again
+DEFAULT_OUTBOX_DIR = Path(__file__).resolve().parent / "data" / "outbox"
+DEFAULT_SMTP_FROM = "Dialer Platform Billing <billing@dialer-platform.example>"
+# Every kind of message the app can send (services.messages.MessageKind has the same values).
+MESSAGE_KINDS = ("housekeeping_1", "housekeeping_2", "invoice_posted", "payment_received",
+                 "overdue", "restriction_warning", "restricted", "restriction_lifted")
 
 
 class SettingsError(ValueError):
@@ -74,6 +84,80 @@ class Settings:
     session_hours: int
     approval_required: bool = True
     review: ReviewThresholds = ReviewThresholds()
+    smtp: SmtpServer | None = None
+    smtp_from: str = DEFAULT_SMTP_FROM
+    outbox_dir: Path = DEFAULT_OUTBOX_DIR
+    notices: frozenset[str] = frozenset(MESSAGE_KINDS)
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where mail goes. The password is kept out of ``repr`` and ``str``, so
+    no log line, page or error message that shows the settings shows it."""
+
+    host: str
+    port: int
+    implicit_tls: bool  # smtps://: TLS from the first byte
+    starttls: bool
+    username: str | None
+    password: str | None = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        scheme = "smtps" if self.implicit_tls else "smtp"
+        who = f"{self.username}:***@" if self.username else ""
+        return f"{scheme}://{who}{self.host}:{self.port}" + ("?starttls=1" if self.starttls else "")
+
+
+def _smtp(environ: Mapping[str, str]) -> SmtpServer | None:
+    text = environ.get("BILLING_SMTP_URL", "").strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        # Never echo the value: it may hold the password.
+        raise SettingsError("BILLING_SMTP_URL is not a URL like smtp://user:pass@host:587?starttls=1") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError("BILLING_SMTP_URL must start smtp:// or smtps:// and name a host "
+                            "(smtp://user:pass@host:587?starttls=1)")
+    query = parse_qs(parts.query)
+    flag = (query.get("starttls") or ["0"])[0].strip().lower()
+    if flag not in ("0", "1", "true", "false", "yes", "no"):
+        raise SettingsError("BILLING_SMTP_URL: starttls is 1 or 0")
+    implicit = parts.scheme == "smtps"
+    starttls = flag in ("1", "true", "yes")
+    if implicit and starttls:
+        raise SettingsError("BILLING_SMTP_URL: smtps:// is TLS already; leave starttls out")
+    return SmtpServer(
+        host=parts.hostname, port=port or (465 if implicit else 587 if starttls else 25),
+        implicit_tls=implicit, starttls=starttls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def _notices(environ: Mapping[str, str]) -> frozenset[str]:
+    text = _text(environ, "BILLING_NOTICES", "all").lower()
+    if text == "all":
+        return frozenset(MESSAGE_KINDS)
+    if text == "none":
+        return frozenset()
+    kinds = {k.strip() for k in text.split(",") if k.strip()}
+    unknown = sorted(kinds - set(MESSAGE_KINDS))
+    if unknown:
+        raise SettingsError(f"BILLING_NOTICES: {', '.join(unknown)} not known; use all, none or some of "
+                            f"{', '.join(MESSAGE_KINDS)}")
+    return frozenset(kinds)
+
+
+def _smtp_from(environ: Mapping[str, str]) -> str:
+    from email.utils import parseaddr
+
+    text = _text(environ, "BILLING_SMTP_FROM", DEFAULT_SMTP_FROM)
+    if "@" not in parseaddr(text)[1] or "\n" in text or "\r" in text:
+        raise SettingsError(f"BILLING_SMTP_FROM: {text[:80]!r} is not an address like Billing <billing@example.com>")
+    return text
 
 
 def _text(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -189,6 +273,10 @@ def current(environ: Mapping[str, str] | None = None) -> Settings:
         session_hours=_session_hours(env),
         approval_required=_flag(env, "BILLING_APPROVAL_REQUIRED", True),
         review=_review(env),
+        smtp=_smtp(env),
+        smtp_from=_smtp_from(env),
+        outbox_dir=Path(_text(env, "BILLING_OUTBOX_DIR", str(DEFAULT_OUTBOX_DIR))),
+        notices=_notices(env),
     )
 
 

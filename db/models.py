@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     Text,
     UniqueConstraint,
 )
@@ -371,3 +372,80 @@ class ReviewAcknowledgement(SQLModel, table=True):
     acknowledged_by: str = Field(max_length=200)
     acknowledged_at: datetime = Field(default_factory=utcnow)
     note: str = Field(sa_type=Text)
+# --- communications (migration 0009) ---------------------------------------------
+
+class Contact(SQLModel, table=True):
+    """A person at an agency who receives our messages; ``kind`` is one of
+    :class:`services.contacts.ContactKind` (billing, ops, account owner).
+    ``agency.billing_email`` counts as a billing contact too (read beside these)."""
+
+    __tablename__ = "contact"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "email", "kind", name="uq_contact_agency_email_kind"),
+        CheckConstraint("kind IN ('billing', 'ops', 'account_owner')", name="ck_contact_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: str = Field(foreign_key="agency.id", max_length=40, index=True)
+    name: str = Field(default="", max_length=200)
+    email: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message rendered and stored before it is sent. ``idempotency_key``
+    (agency, cycle or invoice or payment, kind) is unique, so no rerun and no
+    second scheduler can queue it twice; a sender claims a row by moving it
+    from ``pending`` to ``sending`` in one UPDATE, so only one ever sends it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'blocked')", name="ck_outbox_status"),
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    agency_id: str = Field(foreign_key="agency.id", max_length=40, index=True)
+    kind: str = Field(max_length=40, index=True)
+    scope: str = Field(max_length=40)  # the cycle, invoice number or payment id it is about
+    due_on: date
+    subject: str = Field(max_length=300)
+    sender: str = Field(max_length=200)
+    recipients: str = Field(sa_type=Text)  # comma-separated
+    text_body: str = Field(sa_type=Text)
+    html_body: str = Field(sa_type=Text)
+    message_id: str = Field(max_length=200)
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_answer: str | None = Field(default=None, sa_type=Text)  # what the SMTP server (or the file writer) said
+    created_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=80)
+    sent_at: datetime | None = None
+
+
+class OutboxAttachment(SQLModel, table=True):
+    """A file sent with a message, stored with its bytes and their sha256."""
+
+    __tablename__ = "outbox_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbox_message.id", index=True)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    size: int
+    content: bytes = Field(sa_type=LargeBinary)
+
+
+class MessagePause(SQLModel, table=True):
+    """An agency whose messages are held (stored, not sent) until resumed."""
+
+    __tablename__ = "message_pause"
+
+    agency_id: str = Field(foreign_key="agency.id", primary_key=True, max_length=40)
+    paused_at: datetime = Field(default_factory=utcnow)
+    paused_by: str = Field(max_length=200)

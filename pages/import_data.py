@@ -12,7 +12,8 @@ from ui.context import page_setup
 from ui.format import md
 
 viewer, today = page_setup("Import data", Permission.IMPORT)
-st.caption("Import in this order: agencies, contracts, users, calls, numbers, appointments, payments. "
+st.caption("Import in this order: agencies, contracts, users, calls, numbers, appointments, payments; contacts "
+           "(who receives the billing messages) any time after agencies. "
            "A file with any problem changes nothing; importing the same file twice adds nothing; "
            "issued invoices never change. Columns: docs/IMPORT_FORMAT.md.")
 

@@ -57,16 +57,18 @@ class Permission(StrEnum):
     VIEW_REVIEW = "view_review"  # the review of a cycle: findings and approvals
     APPROVE = "approve"  # approve previews, acknowledge findings
     ISSUE_WITHOUT_APPROVAL = "issue_without_approval"  # with a reason, audited
+    VIEW_MESSAGES = "view_messages"  # the outbox; ops: overdue notices only (services.outbox)
+    MANAGE_MESSAGES = "manage_messages"  # contacts, resend, pause
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.FINANCE: frozenset(Permission),
     Role.ACCOUNT_MANAGER: frozenset({
         Permission.VIEW_OVERVIEW, Permission.VIEW_AGENCY, Permission.VIEW_CALENDAR, Permission.VIEW_INVOICES,
-        Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE, Permission.VIEW_REVIEW,
+        Permission.VIEW_MINUTE_BANK, Permission.VIEW_OVERDUE, Permission.VIEW_REVIEW, Permission.VIEW_MESSAGES,
     }),
     Role.OPS: frozenset({Permission.VIEW_OVERVIEW, Permission.VIEW_AGENCY, Permission.VIEW_MINUTE_BANK,
-                         Permission.VIEW_OVERDUE}),
+                         Permission.VIEW_OVERDUE, Permission.VIEW_MESSAGES}),
     Role.AGENCY_CONTACT: frozenset({Permission.VIEW_AGENCY, Permission.VIEW_INVOICES, Permission.VIEW_MINUTE_BANK}),
 }
 

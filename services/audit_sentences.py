@@ -27,6 +27,10 @@ def _plural(count: object, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
+def _kind(d: Details) -> str:
+    return str(d.get("kind", "")).replace("_", " ")
+
+
 def _payment(subject: str, d: Details) -> str:
     text = f"recorded a payment of {_money(d.get('amount'))} from {subject}, received {d.get('paid_on')}"
     if d.get("invoice"):
@@ -105,6 +109,18 @@ SENTENCES: dict[str, Callable[[str, Details], str]] = {
     "sign_out": lambda s, d: "signed out",
     "sign_out_everywhere": lambda s, d: f"signed out on every device ({_plural(d.get('sessions', 0), 'session')} ended)",
     "session_expired": lambda s, d: "was signed out after a time without activity",
+    "send_message": lambda s, d: (f"sent the {_kind(d)} message to {s} ({', '.join(d.get('recipients') or []) or 'nobody'})"
+                                  + (f" with {_plural(len(d['attachments']), 'attachment')}" if d.get("attachments") else "")
+                                  + f": {d.get('answer', '')}"),
+    "message_failed": lambda s, d: f"could not send the {_kind(d)} message to {s}: the server answered {d.get('answer', '')}",
+    "resend_message": lambda s, d: f"queued the {_kind(d)} message to {s} again",
+    "send_messages_now": lambda s, d: (f"sent the messages due on {s} from the Messages page: "
+                                       f"{_plural(d.get('sent', 0), 'message')} sent, {d.get('pending', 0)} pending"),
+    "give_up_message": lambda s, d: f"marked the {_kind(d)} message to {s} failed after its sender stopped mid-send",
+    "pause_messages": lambda s, d: f"paused every message to {s}",
+    "resume_messages": lambda s, d: f"resumed the messages to {s}",
+    "add_contact": lambda s, d: f"added {d.get('email')} to the {str(d.get('kind', '')).replace('_', ' ')} contacts of {s}",
+    "remove_contact": lambda s, d: f"removed {d.get('email')} ({str(d.get('kind', '')).replace('_', ' ')}) from the contacts of {s}",
 }
 
 

@@ -52,6 +52,7 @@ from .agencies import AgenciesImporter, ContractsImporter
 from .base import Context, Importer, IssuedCycles
 from .calls import CallsImporter
 from .cells import Timestamps
+from .contacts import ContactsImporter
 from .facts import AppointmentsImporter, NumbersImporter, PaymentsImporter
 from .problems import ImportRejected, ProblemList
 from .source import CsvFile, opened, source_name
@@ -71,6 +72,7 @@ class ImportKind(StrEnum):
     NUMBERS = "numbers"
     APPOINTMENTS = "appointments"
     PAYMENTS = "payments"
+    CONTACTS = "contacts"
 
 
 IMPORTERS: dict[ImportKind, type[Importer]] = {
@@ -81,6 +83,7 @@ IMPORTERS: dict[ImportKind, type[Importer]] = {
     ImportKind.NUMBERS: NumbersImporter,
     ImportKind.APPOINTMENTS: AppointmentsImporter,
     ImportKind.PAYMENTS: PaymentsImporter,
+    ImportKind.CONTACTS: ContactsImporter,
 }
 KINDS = tuple(str(kind) for kind in ImportKind)
 PROGRESS_EVERY = 50_000  # rows

@@ -34,13 +34,14 @@ PAGE_FILES = {
     "Overview": "pages/overview.py", "Agency": "pages/agency.py", "Cycle calendar": "pages/calendar.py", "Invoices": "pages/invoices.py",
     "Contracts": "pages/contracts.py", "Minute bank": "pages/minute_bank.py", "Overdue": "pages/overdue.py",
     "Revenue": "pages/revenue.py", "Import data": "pages/import_data.py", "Audit log": "pages/audit_log.py",
-    "Review": "pages/review.py",
+    "Review": "pages/review.py", "Messages": "pages/messages.py",
 }
 VISIBLE = {
     "finance": set(PAGE_FILES),
     # Contracts needs the permission Invoices needs (and is read-only for managers).
-    "account_manager": {"Overview", "Agency", "Cycle calendar", "Invoices", "Contracts", "Minute bank", "Overdue", "Review"},
-    "ops": {"Overview", "Agency", "Minute bank", "Overdue"},
+    "account_manager": {"Overview", "Agency", "Cycle calendar", "Invoices", "Contracts", "Minute bank", "Overdue", "Review",
+                        "Messages"},
+    "ops": {"Overview", "Agency", "Minute bank", "Overdue", "Messages"},
 }
 HIDDEN = [pytest.param(role, title, id=f"{role}-{title}")
           for role in VISIBLE for title in PAGE_FILES if title not in VISIBLE[role]]
@@ -234,7 +235,8 @@ def test_an_account_manager_deep_linking_to_another_managers_agency_gets_nothing
 
 def test_an_account_manager_sees_only_their_agencies_everywhere(viewer_app):
     others = {"Brightpath Benefits", "Coastal Family Insurance", "O'Brien & Sons Insurance", "Peña Family Insurance Agency"}
-    for page in ["pages/overview.py", "pages/calendar.py", "pages/invoices.py", "pages/minute_bank.py", "pages/overdue.py"]:
+    for page in ["pages/overview.py", "pages/calendar.py", "pages/invoices.py", "pages/minute_bank.py", "pages/overdue.py",
+                 "pages/messages.py"]:
         at = viewer_app("account_manager")
         at.switch_page(page).run()
         leaked = [t for t in _texts(at) if any(name in t for name in others)]

@@ -44,6 +44,7 @@ DEMO_EXPECTATIONS = {
     "pages/overdue.py": lambda at: any("aging_chart" in c for c in _charts(at)) and len(at.dataframe[0].value) >= 2,
     "pages/import_data.py": lambda at: at.selectbox(key="import_kind").value == "agencies",
     "pages/audit_log.py": lambda at: len(at.dataframe[0].value) > 0,
+    "pages/messages.py": _has("Outbox", "Contacts"),
 }
 PAGES = list(DEMO_EXPECTATIONS)
 
@@ -57,6 +58,7 @@ EMPTY_STATES = {
     "pages/overdue.py": _has("No agencies yet, so nothing can be overdue"),
     "pages/import_data.py": lambda at: at.selectbox(key="import_kind") is not None,  # the way to fill it
     "pages/audit_log.py": _has("0 events"),
+    "pages/messages.py": _has("No agencies yet, so no messages"),
 }
 
 

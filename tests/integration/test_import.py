@@ -525,7 +525,7 @@ def test_a_reimported_row_that_differs_is_reported_and_nothing_is_imported(loade
 
 
 def test_differing_reimports_are_reported_for_every_kind(loaded, tmp_path: Path) -> None:
-    for kind in ("calls", "numbers", "appointments", "payments"):
+    for kind in ("calls", "numbers", "appointments", "payments", "contacts"):
         run(loaded, kind, SAMPLES / f"{kind}.csv")
     edits = {
         "agencies": ("Brightline Sales & Service", "Brightline Sales and Service", "name stored"),
@@ -539,6 +539,8 @@ def test_differing_reimports_are_reported_for_every_kind(loaded, tmp_path: Path)
                          "status stored 'cancelled', file 'completed'"),
         "payments": ("ACH-2026-10-0417,A-1002,2026-10-28,840.50", "ACH-2026-10-0417,A-1002,2026-10-28,845.50",
                      "amount stored 840.50, file 845.50"),
+        "contacts": ("A-1001,noc@brightline.example,ops,Dialer operations", "A-1001,NOC@brightline.example,ops,NOC team",
+                     "name stored 'Dialer operations', file 'NOC team'"),
     }
     for kind, (old, new, expected) in edits.items():
         original = (SAMPLES / f"{kind}.csv").read_text(encoding="utf-8")
