@@ -25,6 +25,7 @@ from services import logs
 from services.access import Role, Viewer
 from services.errors import BillingError, FieldError
 from services.importing import IMPORT_KINDS
+from services.whatif import ChangesError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -94,7 +95,19 @@ def cmd_scenario(args: argparse.Namespace) -> None:
 def cmd_preview(args: argparse.Namespace) -> None:
     from services.previews import invoice_json
 
-    _print_json(invoice_json(args.agency, args.cycle))
+    _print_json(invoice_json(args.agency, args.cycle, args.as_of))
+
+
+def cmd_forecast(args: argparse.Namespace) -> None:
+    from services.previews import forecast_json
+
+    _print_json(forecast_json(args.agency, args.cycle, args.as_of))
+
+
+def cmd_whatif(args: argparse.Namespace) -> None:
+    from services.whatif import whatif_json
+
+    _print_json(whatif_json(args.agency, args.cycle, Path(args.changes), args.as_of))
 
 
 def cmd_issue(args: argparse.Namespace) -> None:
@@ -249,7 +262,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "migrate": cmd_migrate, "seed": cmd_seed, "scenario": cmd_scenario, "preview": cmd_preview,
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
     "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
-    "grants": cmd_grants,
+    "grants": cmd_grants, "forecast": cmd_forecast, "whatif": cmd_whatif,
 }
 
 
@@ -274,6 +287,20 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text)
         command.add_argument("--agency", required=True)
         command.add_argument("--cycle", required=True, type=_cycle)
+        if name == "preview":
+            command.add_argument("--as-of", type=_date, dest="as_of",
+                                 help="the day the standing is told for (default: today)")
+
+    forecast = sub.add_parser("forecast", help="print an agency's cycle so far and its forecast at cutoff")
+    forecast.add_argument("--agency", required=True)
+    forecast.add_argument("--cycle", required=True, type=_cycle)
+    forecast.add_argument("--as-of", type=_date, dest="as_of", help="the day the forecast is made (default: today)")
+
+    whatif = sub.add_parser("whatif", help="print an agency's cycle with the changes of a what-if file applied")
+    whatif.add_argument("--agency", required=True)
+    whatif.add_argument("--cycle", required=True, type=_cycle)
+    whatif.add_argument("--changes", required=True, help="a JSON file of docs/WHATIF_FORMAT.md")
+    whatif.add_argument("--as-of", type=_date, dest="as_of", help="the day the what-if is made (default: today)")
 
     issue = sub.add_parser("issue", help="issue a cycle's invoices (idempotent)")
     issue.add_argument("--cycle", required=True, type=_cycle)
@@ -408,6 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EOFError:
         print("error: input ended before the command could read what it needs", file=sys.stderr)
         return EXIT_ERROR
+    except ChangesError as error:  # a bad changes file is bad input, like a bad argument
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_USAGE
     except (BillingError, RuntimeError, ValueError, SQLAlchemyError, OSError) as error:
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
