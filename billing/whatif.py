@@ -131,7 +131,8 @@ def parse_changes(document: Any) -> Changes:
 
 def _new_ids(existing: set[str], count: int) -> list[str]:
     """Ids that no stored user has (``whatif-001``…), skipping any taken."""
-    out, n = [], 0
+    out: list[str] = []
+    n = 0
     while len(out) < count:
         n += 1
         candidate = f"{NEW_USER_PREFIX}{n:03d}"
