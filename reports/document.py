@@ -85,11 +85,18 @@ class InvoiceDocument:
     payments: tuple[PaymentRow, ...] = ()
     balance_due: Decimal | None = None
     issued_on: date | None = None
+    standing: str | None = None  # "In progress: 7 of 30 days elapsed" while the closed period runs
+    quote: tuple[str, ...] | None = None  # a what-if quote: the changes it prices, in words
 
     @property
     def is_preview(self) -> bool:
         """A preview has no number: it must never be mistaken for an invoice."""
         return self.number is None
+
+    @property
+    def is_quote(self) -> bool:
+        """A what-if quote: never numbered, marked WHAT-IF on every page."""
+        return self.quote is not None
 
 
 def _period(stated: SnapshotPeriod) -> Period:
@@ -117,6 +124,8 @@ def document_from_snapshot(
     payments: Iterable[PaymentRow] = (),
     balance_due: Decimal | None = None,
     issued_on: date | None = None,
+    standing: str | None = None,
+    quote: tuple[str, ...] | None = None,
 ) -> InvoiceDocument:
     """Build from an invoice's typed snapshot (:mod:`billing.snapshot`), the
     same for a live preview and a frozen invoice: a frozen invoice prints
@@ -143,4 +152,6 @@ def document_from_snapshot(
         payments=tuple(payments),
         balance_due=balance_due,
         issued_on=issued_on,
+        standing=None if number else standing,
+        quote=None if number else quote,
     )

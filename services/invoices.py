@@ -17,7 +17,7 @@ from reports.document import DocumentLine, lines_from_snapshot
 
 from .access import Permission, Viewer
 from .errors import NotFound
-from .previews import CyclePreview, invoice_preview_in, live_facts_in, previews_in
+from .previews import CycleForecast, CyclePreview, forecast_in, live_facts_in, previews_in
 from .unit_of_work import SessionFactory, default_sessions
 
 ZERO = Decimal("0.00")
@@ -76,10 +76,16 @@ class InvoiceView:
     balance_due: Decimal | None  # what is still owed on this issued invoice
     seat_steps: tuple[SeatStep, ...]
     seat_bars: tuple[SeatBar, ...]
+    outlook: CycleForecast | None = None  # where the cycle stands on as_of, and its forecast at cutoff
 
     @property
     def cycle(self) -> Cycle:
         return self.preview.cycle
+
+    @property
+    def in_progress(self) -> bool:
+        """Not final yet on the day shown: its figures are *so far*."""
+        return self.outlook is not None and not self.outlook.is_final
 
 
 def agency_info(agency: AgencyRecord) -> AgencyInfo:
@@ -131,7 +137,8 @@ def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date, *,
         agency = agency_record(session=session, agency_id=agency_id)
         if agency is None:
             raise NotFound(f"no agency {agency_id!r}")
-        preview = invoice_preview_in(session, agency_id, cycle)
+        outlook = forecast_in(session, agency_id, cycle, as_of)
+        preview = outlook.preview
         previous = previews_in(session, cycle.previous(), [agency_id]).previews.get(agency_id)
         facts = preview.facts or live_facts_in(session, agency_id, cycle)
         statuses = agency_statuses(session, as_of, [agency_id])
@@ -153,13 +160,14 @@ def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date, *,
     return InvoiceView(
         agency=info, preview=preview, previous=previous, changes=line_changes(preview, previous),
         payments=tuple(payments), status=status, balance_due=balance_due,
-        seat_steps=walk.steps, seat_bars=_seat_bars(facts.users, period, walk.steps),
+        seat_steps=walk.steps, seat_bars=_seat_bars(facts.users, period, walk.steps), outlook=outlook,
     )
 
 
 # --- PDF ------------------------------------------------------------------------
 
-def _document(info: AgencyInfo, preview: CyclePreview, payments: tuple[PaymentInfo, ...] = (), balance_due: Decimal | None = None):  # type: ignore[no-untyped-def]
+def _document(info: AgencyInfo, preview: CyclePreview, payments: tuple[PaymentInfo, ...] = (), balance_due: Decimal | None = None,  # type: ignore[no-untyped-def]
+              standing: str | None = None):
     from reports.document import AgencyHeader, PaymentRow, document_from_snapshot
 
     header = AgencyHeader(info.agency_id, info.name, tuple((info.address or "").splitlines()), info.billing_email)
@@ -169,6 +177,7 @@ def _document(info: AgencyInfo, preview: CyclePreview, payments: tuple[PaymentIn
         payments=tuple(PaymentRow(p.paid_on, p.amount, p.reference or p.source) for p in payments),
         balance_due=balance_due,
         issued_on=preview.issued.issued_at.date() if preview.issued else None,
+        standing=standing,
     )
 
 
@@ -176,7 +185,8 @@ def invoice_pdf(view: InvoiceView) -> tuple[str, bytes]:
     """(file name, PDF bytes) of the invoice as shown."""
     from reports.invoice_pdf import pdf_file_name, render_invoice_pdf
 
-    document = _document(view.agency, view.preview, view.payments, view.balance_due)
+    standing = view.outlook.standing.label if view.in_progress and view.outlook else None
+    document = _document(view.agency, view.preview, view.payments, view.balance_due, standing)
     return pdf_file_name(document), render_invoice_pdf(document)
 
 
@@ -197,3 +207,27 @@ def cycle_archive(viewer: Viewer, cycle: Cycle, progress: Callable[[int, int], N
 def invoice_lines(view: InvoiceView) -> tuple[DocumentLine, ...]:
     """The lines as shown and printed, with their titles."""
     return lines_from_snapshot(view.preview.snapshot)
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """One line so far and at cutoff; ``basis`` says whether the forecast figure is a forecast."""
+
+    title: str
+    so_far: Decimal
+    forecast: Decimal
+    basis: str
+
+
+def forecast_side_by_side(outlook: CycleForecast) -> tuple[ForecastRow, ...]:
+    """The so-far lines next to the forecast lines, matched by code and user."""
+    forecast = outlook.forecast_snapshot
+    marks = {(line.code, line.user): basis for line, basis in zip(forecast.lines, outlook.basis, strict=True)}
+    before = {(line.code, line.user): line for line in outlook.so_far.lines}
+    after = {(line.code, line.user): line for line in forecast.lines}
+    keys = list(after) + [k for k in before if k not in after]
+    return tuple(
+        ForecastRow((after.get(k) or before[k]).title, before[k].amount if k in before else ZERO,
+                    after[k].amount if k in after else ZERO, marks.get(k, "actual"))
+        for k in keys
+    )

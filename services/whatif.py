@@ -200,3 +200,30 @@ def changes_from_query(text: str | None) -> Changes:
 
 def changes_to_query(changes: Changes) -> str:
     return json.dumps(changes.document(), separators=(",", ":"))
+
+
+def describe(changes: Changes) -> tuple[str, ...]:
+    """The changes in words, for the page and the quote."""
+    out = [f"add {a.count} user{'s' if a.count != 1 else ''} from {a.start.isoformat()}" for a in changes.add_users]
+    for d in changes.deactivate_users:
+        who = ", ".join(d.ids) if d.ids else f"{d.count} user{'s' if d.count != 1 else ''}"
+        out.append(f"deactivate {who} on {d.on.isoformat()}")
+    if changes.minutes_per_user_day is not None:
+        out.append(f"{changes.minutes_per_user_day} minutes per user-day for the days not yet past")
+    for key, value in changes.contract:
+        shown = "dropped" if value is None else json.dumps(value) if isinstance(value, dict) else str(value)
+        out.append(f"{key.replace('_', ' ')}: {shown}")
+    return tuple(out)
+
+
+def quote_pdf(result: WhatIf, agency_name: str, address: str | None = None,
+              billing_email: str | None = None) -> tuple[str, bytes]:
+    """(file name, PDF) of a what-if: a quote marked WHAT-IF on every page,
+    with no invoice number and the changes it assumes printed above the lines."""
+    from billing.snapshot import snapshot_of
+    from reports.document import AgencyHeader, document_from_snapshot
+    from reports.invoice_pdf import pdf_file_name, render_invoice_pdf
+
+    header = AgencyHeader(result.agency_id, agency_name, tuple((address or "").splitlines()), billing_email)
+    document = document_from_snapshot(snapshot_of(result.current.invoice), header, quote=describe(result.changes))
+    return pdf_file_name(document), render_invoice_pdf(document)

@@ -1,0 +1,144 @@
+"""The invoice page's "What if…" section: a small form that builds a changes
+document (docs/WHATIF_FORMAT.md), the resulting invoice next to the baseline,
+the next cycle it also changes, a shareable link and a WHAT-IF quote PDF.
+
+The changes live in the URL (``?whatif=<JSON>``) so a link reproduces them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from billing import Cycle
+from services.errors import BillingError
+from services.whatif import CycleComparison, changes_from_query, changes_to_query, describe
+
+from . import cache
+from .context import query_value
+from .format import md, signed_usd, usd
+
+QUERY = "whatif"
+
+
+def _comparison_table(comparison: CycleComparison, key: str) -> None:
+    st.dataframe(pd.DataFrame({
+        "Line": [d.title for d in comparison.lines],
+        "Baseline": [usd(d.baseline_amount) if d.baseline_quantity is not None else "—" for d in comparison.lines],
+        "What-if": [usd(d.whatif_amount) if d.whatif_quantity is not None else "—" for d in comparison.lines],
+        "Difference": [signed_usd(d.difference) if d.difference else "—" for d in comparison.lines],
+        "Why (what-if)": [d.explanation for d in comparison.lines],
+    }), hide_index=True, width="stretch", key=key,
+        column_config={"Why (what-if)": st.column_config.TextColumn(width="large")})
+
+
+def _form(agency_id: str, cycle: Cycle, today: date, current: dict[str, Any], contract: dict[str, Any]) -> dict[str, Any] | None:
+    """The form; the changes document it builds when submitted."""
+    period = cycle.closed_period
+    default_day = min(max(today, period.start), period.end)
+    add = (current.get("add_users") or [{}])[0]
+    drop = (current.get("deactivate_users") or [{}])[0]
+    terms = current.get("contract", {})
+    with st.form(f"whatif_form_{agency_id}_{cycle}"):
+        a1, a2, d1, d2 = st.columns(4)
+        add_count = a1.number_input("Add users", min_value=0, max_value=1000, step=1, value=int(add.get("count", 0)),
+                                    key="whatif_add_count")
+        add_from = a2.date_input("from", value=date.fromisoformat(add["from"]) if add.get("from") else default_day,
+                                 min_value=period.start - timedelta(days=62), max_value=period.end + timedelta(days=62),
+                                 format="YYYY-MM-DD", key="whatif_add_from")
+        drop_count = d1.number_input("Deactivate users", min_value=0, max_value=1000, step=1,
+                                     value=int(drop.get("count", 0)), key="whatif_drop_count")
+        drop_on = d2.date_input("on", value=date.fromisoformat(drop["on"]) if drop.get("on") else default_day,
+                                min_value=period.start - timedelta(days=62), max_value=period.end + timedelta(days=62),
+                                format="YYYY-MM-DD", key="whatif_drop_on")
+        r1, c1, c2, c3 = st.columns(4)
+        rate = r1.text_input("Minutes per user-day", value=str(current.get("minutes_per_user_day") or ""),
+                             placeholder="as stored", key="whatif_rate",
+                             help="Replaces the usage of the days not yet past; blank keeps the usage as stored")
+        minimum = c1.number_input("Minimum users", min_value=0, max_value=100_000, step=1,
+                                  value=int(terms.get("minimum_users", contract["minimum_users"])), key="whatif_minimum")
+        fee = c2.text_input("User fee", value=str(terms.get("user_fee", contract["user_fee"])), key="whatif_fee")
+        transcription = c3.text_input("AI transcription rate", key="whatif_transcription",
+                                      value=str(terms.get("transcription_rate", contract["transcription_rate"]) or ""),
+                                      help="Per minute; blank drops the service")
+        run = st.form_submit_button("Price the what-if", type="primary", icon=":material/calculate:")
+    if not run:
+        return None
+    changes: dict[str, Any] = {}
+    if add_count:
+        changes["add_users"] = [{"count": int(add_count), "from": add_from.isoformat()}]
+    if drop_count:
+        changes["deactivate_users"] = [{"count": int(drop_count), "on": drop_on.isoformat()}]
+    if rate.strip():
+        changes["minutes_per_user_day"] = rate.strip()
+    new_terms: dict[str, Any] = {}
+    if int(minimum) != contract["minimum_users"]:
+        new_terms["minimum_users"] = int(minimum)
+    if fee.strip() != contract["user_fee"]:
+        new_terms["user_fee"] = fee.strip()
+    wanted_rate = transcription.strip() or None
+    if wanted_rate != contract["transcription_rate"]:
+        new_terms["transcription_rate"] = wanted_rate
+    if new_terms:
+        changes["contract"] = new_terms
+    return changes
+
+
+def whatif_section(viewer: Any, agency_id: str, cycle: Cycle, today: date) -> None:
+    """Draw the section (finance and account managers: whoever sees invoices)."""
+    st.subheader("What if…")
+    st.caption("Change this cycle and see the invoice the rules would give, next to the real one. Nothing is saved; "
+               "the link keeps the changes.")
+    text = query_value(QUERY)
+    try:
+        changes = changes_from_query(text)
+    except BillingError as error:
+        st.error(f"The link's what-if: {md(error)}; starting from no changes.")
+        changes = changes_from_query(None)
+        st.query_params.pop(QUERY, None)
+    try:
+        base = cache.whatif(viewer, agency_id, str(cycle), "{}", today)
+    except BillingError as error:
+        st.info(f"No what-if for this cycle: {md(error)}")
+        return
+    submitted = _form(agency_id, cycle, today, changes.document(), base.scenario["contract"])
+    if submitted is not None:
+        try:
+            changes = changes_from_query(json.dumps(submitted))
+        except BillingError as error:
+            st.error(f"Not priced. {md(error)}")
+            return
+        if changes.is_empty:
+            st.query_params.pop(QUERY, None)
+        else:
+            st.query_params[QUERY] = changes_to_query(changes)
+    if changes.is_empty:
+        st.caption("No changes yet: fill in the form and press “Price the what-if”.")
+        return
+    key = changes_to_query(changes)
+    try:
+        result = cache.whatif(viewer, agency_id, str(cycle), key, today)
+    except BillingError as error:
+        st.error(f"Not priced. {md(error)}")
+        return
+    st.markdown("**What if:** " + md("; ".join(describe(result.changes))))
+    w1, w2, w3 = st.columns(3)
+    w1.metric(f"Baseline, cycle {cycle}", usd(result.current.baseline.total))
+    w2.metric("What-if", usd(result.current.invoice.total))
+    w3.metric("Difference", signed_usd(result.current.difference))
+    _comparison_table(result.current, "whatif_table")
+    if result.following is not None:
+        nxt = result.following
+        st.markdown(f"**It also changes cycle {nxt.cycle}** (seats paid in advance and the minute bank carry over): "
+                    f"{md(usd(nxt.baseline.total))} → {md(usd(nxt.invoice.total))} ({md(signed_usd(nxt.difference))})")
+        with st.expander(f"Cycle {nxt.cycle}, line by line"):
+            _comparison_table(nxt, "whatif_next_table")
+    name, pdf = cache.whatif_quote(viewer, agency_id, str(cycle), key, today)
+    st.download_button("Download the WHAT-IF quote (PDF)", data=pdf, file_name=name, mime="application/pdf",
+                       icon=":material/request_quote:", key="whatif_pdf")
+    st.caption("The quote is marked WHAT-IF on every page and has no invoice number. "
+               "To share these changes, copy this page's address: it carries them.")
