@@ -87,3 +87,17 @@ def test_a_whatif_link_shows_the_invoice_next_to_the_baseline(viewer_app):
 def test_a_broken_whatif_link_names_the_field(viewer_app):
     at = _invoices(viewer_app, agency="A-1001", cycle="2026-12", whatif=json.dumps({"add_users": [{"count": -1}]}))
     assert any("add_users[0].count" in e for e in _errors(at)), _errors(at)
+
+
+def test_the_overview_says_the_current_cycle_is_in_progress_before_its_cutoff(viewer_app, monkeypatch):
+    monkeypatch.setenv("BILLING_TODAY", "2026-12-01")
+    at = viewer_app("finance")
+    assert not at.exception, at.exception
+    texts = " ".join(_texts(at))
+    assert "Cycle 2026-12 · In progress: 7 of 30 days elapsed" in texts, texts
+    assert any(m.label.startswith("To be issued") and m.label.endswith(", so far)") for m in at.metric)
+
+
+def test_the_overview_after_the_cutoff_says_nothing_of_progress(viewer_app):
+    at = viewer_app("finance")
+    assert not any("In progress" in t for t in _texts(at))

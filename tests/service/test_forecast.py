@@ -83,3 +83,24 @@ def test_cycles_are_offered_from_the_agencys_onboarding_to_the_next_cycle(pinned
 def test_a_cycle_outside_the_range_is_refused_in_words(pinned_today, cycle, first, message):
     with pytest.raises(FieldError, match=message):
         require_previewable(Cycle.parse(cycle), Cycle.parse(first) if first else None)
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_mid_period_preview_pdf_says_in_progress_in_its_banner(sessions, pinned_today):
+    from services.invoices import invoice_pdf, invoice_view
+
+    from .conftest import FINANCE
+
+    view = invoice_view(FINANCE, "A-1001", DECEMBER, TODAY, sessions=sessions)
+    assert view.in_progress
+    text = _pdf_text(invoice_pdf(view)[1])
+    assert "PREVIEW — IN PROGRESS: 1 OF 30 DAYS ELAPSED" in text and "In progress: 1 of 30 days elapsed" in text
+    final = _pdf_text(invoice_pdf(invoice_view(FINANCE, "A-1001", NOVEMBER, TODAY, sessions=sessions))[1])
+    assert "IN PROGRESS" not in final and "PREVIEW — not an invoice" in final

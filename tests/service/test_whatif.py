@@ -105,3 +105,18 @@ def test_ops_may_not_run_a_whatif_and_an_account_manager_only_for_their_agencies
     with pytest.raises(AccessDenied):
         what_if(account_manager("A-1002"), "A-1001", DECEMBER, {}, TODAY, sessions=sessions)
     assert what_if(account_manager("A-1001"), "A-1001", DECEMBER, {}, date(2026, 11, 25), sessions=sessions)
+
+
+def test_a_whatif_quote_is_marked_whatif_and_never_numbered_like_an_invoice(sessions, pinned_today):
+    import io
+
+    from pypdf import PdfReader
+
+    from services.whatif import quote_pdf
+
+    result = what_if(FINANCE, "A-1001", DECEMBER, CHANGES, TODAY, sessions=sessions)
+    name, pdf = quote_pdf(result, "Acme Insurance Group")
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert name.startswith("WHATIF_2026-12_")
+    assert "WHAT-IF QUOTE — not an invoice" in text and "What if: add 10 users from 2026-12-05" in text
+    assert "INV-" not in text and "INVOICE PREVIEW" not in text
