@@ -85,3 +85,8 @@ def whatif_quote(viewer: Viewer, agency_id: str, cycle: str, changes: str, as_of
 @st.cache_data(ttl=TTL, show_spinner="Reading the minute-bank trend…")
 def bank_trend(viewer: Viewer, agency_id: str, today: date) -> minute_bank.BankTrend:
     return minute_bank.bank_trend(viewer, agency_id, today)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Ranking the minute banks…")
+def trend_ranking(viewer: Viewer, today: date) -> list[minute_bank.TrendRank]:
+    return minute_bank.trend_ranking(viewer, today)

@@ -101,3 +101,18 @@ def test_the_overview_says_the_current_cycle_is_in_progress_before_its_cutoff(vi
 def test_the_overview_after_the_cutoff_says_nothing_of_progress(viewer_app):
     at = viewer_app("finance")
     assert not any("In progress" in t for t in _texts(at))
+
+
+def test_the_minute_bank_page_draws_the_trend_on_one_minutes_axis(viewer_app):
+    at = viewer_app("finance")
+    at.query_params["agency"] = "A-1001"
+    at.switch_page("pages/minute_bank.py").run()
+    assert not at.exception, at.exception
+    assert any("Trend: the last 12 cycles and the running one" in t for t in _texts(at))
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    for figure in charts[:2]:  # the trend and the running period: no second y-axis
+        assert "yaxis2" not in figure["layout"]
+    trend = charts[0]
+    assert any(t.get("line", {}).get("dash") == "dash" for t in trend["data"])  # the forecast, drawn differently
+    at.radio(key="bank_rank_by").set_value("Departure from trend").run()
+    assert not at.exception
