@@ -160,9 +160,10 @@ def trend_chart(trend: BankTrend) -> go.Figure:
                               xanchor="right", yanchor="bottom", font=dict(color="#c62828", size=11))
     figure.add_hline(y=0, line_color="#c62828", line_width=1)
     figure.update_layout(barmode="group", bargap=0.25, yaxis=dict(title="Minutes", separatethousands=True))
-    figure.update_xaxes(tickformat="%b %Y", dtick="M1" if len(trend.points) <= 8 else "M2")
+    # Two-line month labels, never rotated: they stay readable on a phone.
+    figure.update_xaxes(tickformat="%b<br>%Y", dtick="M1" if len(trend.points) <= 6 else "M3", tickangle=0)
     figure = _tidy(figure, 400)
-    figure.update_layout(legend=dict(orientation="h", y=-0.15, yanchor="top", x=0), margin=dict(t=30, b=60))
+    figure.update_layout(legend=dict(orientation="h", y=-0.24, yanchor="top", x=0), margin=dict(t=30, b=90))
     return figure
 
 

@@ -25,7 +25,9 @@ from .format import md, signed_usd, usd
 QUERY = "whatif"
 
 
-def _comparison_table(comparison: CycleComparison, key: str) -> None:
+def _comparison_table(comparison: CycleComparison, key: str, *, nested: bool = False) -> None:
+    """The lines side by side; the explanations in full below (in an
+    expander, unless already inside one: expanders do not nest)."""
     st.dataframe(pd.DataFrame({
         "Line": [d.title for d in comparison.lines],
         "Baseline": [usd(d.baseline_amount) if d.baseline_quantity is not None else "—" for d in comparison.lines],
@@ -34,6 +36,13 @@ def _comparison_table(comparison: CycleComparison, key: str) -> None:
         "Why (what-if)": [d.explanation for d in comparison.lines],
     }), hide_index=True, width="stretch", key=key,
         column_config={"Why (what-if)": st.column_config.TextColumn(width="large")})
+    why = "\n".join(f"- **{md(d.title)}**{f' ({md(signed_usd(d.difference))})' if d.difference else ''}: "
+                    f"{md(d.explanation)}" for d in comparison.lines)
+    if nested:
+        st.markdown(why)
+    else:
+        with st.expander("Why, line by line"):
+            st.markdown(why)
 
 
 def _form(agency_id: str, cycle: Cycle, today: date, current: dict[str, Any], contract: dict[str, Any]) -> dict[str, Any] | None:
@@ -136,7 +145,7 @@ def whatif_section(viewer: Any, agency_id: str, cycle: Cycle, today: date) -> No
         st.markdown(f"**It also changes cycle {nxt.cycle}** (seats paid in advance and the minute bank carry over): "
                     f"{md(usd(nxt.baseline.total))} → {md(usd(nxt.invoice.total))} ({md(signed_usd(nxt.difference))})")
         with st.expander(f"Cycle {nxt.cycle}, line by line"):
-            _comparison_table(nxt, "whatif_next_table")
+            _comparison_table(nxt, "whatif_next_table", nested=True)
     name, pdf = cache.whatif_quote(viewer, agency_id, str(cycle), key, today)
     st.download_button("Download the WHAT-IF quote (PDF)", data=pdf, file_name=name, mime="application/pdf",
                        icon=":material/request_quote:", key="whatif_pdf")
