@@ -21,7 +21,7 @@ from ui.context import empty_state, page_setup, query_value
 from ui.format import count, counted, day, md, money_float, signed_usd, usd
 from ui.lines_table import lines_table_html
 from ui.pickers import agency_names, agency_picker
-from ui.whatif import whatif_section
+from ui.whatif import issued_now_section, whatif_section
 
 viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
 names = agency_names(viewer, "No agencies yet: there is nothing to invoice. Import agencies, contracts and users first.")
@@ -226,6 +226,10 @@ if view is not None:
                             st.session_state["adjustment_recorded"] = (
                                 f"Recorded a {adjustment.kind} of {usd(adjustment.amount)} on {preview.issued.number}.")
                             st.rerun()  # the balance above is drawn again with the adjustment in it
+
+if view is not None and view.preview.issued:
+    with st.expander("Issued vs the facts stored now"):
+        issued_now_section(viewer, agency_id, cycle_text)
 
 if view is not None:
     st.divider()

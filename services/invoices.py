@@ -10,14 +10,15 @@ from decimal import Decimal
 
 from billing import AgencyStatus, Cycle, LineCode, Period, User
 from billing.seats import SeatEvent, SeatStep, walk_seats
+from billing.snapshot import InvoiceSnapshot
 from db.ledger import agency_statuses
 from db.queries.agencies import AgencyRecord, agency_record, agency_records
 from db.queries.payments import payment_references_by_day
 from reports.document import DocumentLine, lines_from_snapshot
 
 from .access import Permission, Viewer
-from .errors import NotFound
-from .previews import CycleForecast, CyclePreview, forecast_in, live_facts_in, previews_in
+from .errors import BillingError, NotFound
+from .previews import CycleForecast, CyclePreview, forecast_in, invoice_preview_in, live_facts_in, previews_in
 from .unit_of_work import SessionFactory, default_sessions
 
 ZERO = Decimal("0.00")
@@ -231,3 +232,112 @@ def forecast_side_by_side(outlook: CycleForecast) -> tuple[ForecastRow, ...]:
                     after[k].amount if k in after else ZERO, marks.get(k, "actual"))
         for k in keys
     )
+
+
+# --- an issued invoice against the facts stored now -------------------------------------
+
+@dataclass(frozen=True)
+class LineNow:
+    """One line of an issued invoice next to what the facts stored now give."""
+
+    title: str
+    issued: Decimal
+    now: Decimal
+    explanation: str  # the line as it would be explained now
+
+    @property
+    def difference(self) -> Decimal:
+        return self.now - self.issued
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """A fact behind the invoice that is not what it was when the invoice was issued."""
+
+    what: str
+    issued: int
+    now: int
+
+
+@dataclass(frozen=True)
+class AdjustmentDraft:
+    """What would settle the difference: a prefill, never recorded by itself."""
+
+    kind: str  # "credit" or "debit"
+    amount: Decimal
+    reason: str
+    invoice_number: str
+
+
+@dataclass(frozen=True)
+class IssuedVsNow:
+    number: str
+    issued_total: Decimal
+    now_total: Decimal
+    lines: tuple[LineNow, ...]
+    facts: tuple[FactChange, ...]
+    draft: AdjustmentDraft | None  # None: nothing to settle
+
+    @property
+    def difference(self) -> Decimal:
+        return self.now_total - self.issued_total
+
+
+def _fact_figures(snapshot: InvoiceSnapshot) -> dict[str, int]:
+    def quantity(code: LineCode) -> int:
+        return sum(line.quantity for line in snapshot.lines_with(code.value))
+
+    figures = {
+        "Minutes used in the closed period (calls)": snapshot.bank.minutes_used,
+        "Users active at cutoff (activations, deactivations)": snapshot.headcount_at_cutoff,
+        "Newly licensed users": quantity(LineCode.LICENSING_FEE),
+        "Prorated activations": len(snapshot.lines_with(LineCode.PRORATED_USER_FEE.value)),
+        "Active dialing numbers": quantity(LineCode.NUMBER_CLEANING),
+        "Completed appointments": quantity(LineCode.APPOINTMENTS),
+        "Transcribed minutes": quantity(LineCode.AI_TRANSCRIPTION),
+    }
+    if snapshot.user_days is not None:
+        figures["User-days"] = snapshot.user_days
+    return figures
+
+
+def issued_vs_now(viewer: Viewer, agency_id: str, cycle: Cycle, *,
+                  sessions: SessionFactory = default_sessions) -> IssuedVsNow:
+    """An issued invoice (frozen, never changed) against the invoice the
+    facts stored *now* give, with the same carry-over the issued chain used:
+    line by line, the facts that differ (late calls, back-dated
+    deactivations, …) and a draft credit or debit that would settle it."""
+    viewer.require(Permission.VIEW_INVOICES)
+    viewer.require_agency(agency_id)
+    from billing import price_invoice
+    from billing.snapshot import snapshot_of
+
+    with sessions() as session:
+        frozen = invoice_preview_in(session, agency_id, cycle)
+        if frozen.issued is None:
+            raise BillingError(f"cycle {cycle} is not issued for {agency_id}: its preview already prices the facts stored now")
+        now = snapshot_of(price_invoice(live_facts_in(session, agency_id, cycle)))
+    issued = frozen.snapshot
+    before = {(line.code, line.user): line for line in issued.lines}
+    after = {(line.code, line.user): line for line in now.lines}
+    order = {code.value: i for i, code in enumerate(LineCode)}
+    keys = sorted(set(before) | set(after), key=lambda k: (order.get(k[0], 99), k[1] is not None, k[1] or ""))
+    lines = tuple(
+        LineNow((after.get(k) or before[k]).title, before[k].amount if k in before else ZERO,
+                after[k].amount if k in after else ZERO,
+                after[k].description if k in after else "Not on the invoice the facts give now")
+        for k in keys
+    )
+    then, today_figures = _fact_figures(issued), _fact_figures(now)
+    facts = tuple(FactChange(what, then[what], today_figures[what]) for what in then
+                  if what in today_figures and then[what] != today_figures[what])
+    difference = now.total - issued.total
+    draft = None
+    if difference:
+        changed = "; ".join(f"{f.what.split(' (')[0].lower()} {f.issued:,} → {f.now:,}" for f in facts[:3])
+        draft = AdjustmentDraft(
+            "debit" if difference > 0 else "credit", abs(difference),
+            f"Correction of {frozen.issued.number} for facts stored after it was issued" + (f" ({changed})" if changed else ""),
+            frozen.issued.number,
+        )
+    return IssuedVsNow(frozen.issued.number, issued.total, now.total, lines, facts, draft)

@@ -90,3 +90,8 @@ def bank_trend(viewer: Viewer, agency_id: str, today: date) -> minute_bank.BankT
 @st.cache_data(ttl=TTL, show_spinner="Ranking the minute banks…")
 def trend_ranking(viewer: Viewer, today: date) -> list[minute_bank.TrendRank]:
     return minute_bank.trend_ranking(viewer, today)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Re-pricing from the facts stored now…")
+def issued_vs_now(viewer: Viewer, agency_id: str, cycle: str) -> invoices.IssuedVsNow:
+    return invoices.issued_vs_now(viewer, agency_id, Cycle.parse(cycle))

@@ -151,3 +151,50 @@ def whatif_section(viewer: Any, agency_id: str, cycle: Cycle, today: date) -> No
                        icon=":material/request_quote:", key="whatif_pdf")
     st.caption("The quote is marked WHAT-IF on every page and has no invoice number. "
                "To share these changes, copy this page's address: it carries them.")
+
+
+def issued_now_section(viewer: Any, agency_id: str, cycle: str) -> None:
+    """An issued invoice next to what the facts stored now give, and a draft
+    adjustment that prefills the adjustment form (recording stays there)."""
+    from services.access import Permission
+
+    try:
+        result = cache.issued_vs_now(viewer, agency_id, cycle)
+    except BillingError as error:
+        st.info(md(error))
+        return
+    st.caption(f"{md(result.number)} is frozen and never changes. This is what the same rules give from the facts "
+               "stored now, with the same seats paid in advance and bank carried in.")
+    if not result.difference and not result.facts:
+        st.success("No fact behind this invoice has changed since it was issued: nothing to settle.",
+                   icon=":material/check_circle:")
+        return
+    n1, n2, n3 = st.columns(3)
+    n1.metric("Issued", usd(result.issued_total))
+    n2.metric("From the facts now", usd(result.now_total))
+    n3.metric("Difference", signed_usd(result.difference))
+    st.dataframe(pd.DataFrame({
+        "Line": [line.title for line in result.lines], "Issued": [usd(line.issued) for line in result.lines],
+        "Now": [usd(line.now) for line in result.lines],
+        "Difference": [signed_usd(line.difference) if line.difference else "—" for line in result.lines],
+        "Why (now)": [line.explanation for line in result.lines],
+    }), hide_index=True, width="stretch", key="issued_now_table")
+    if result.facts:
+        st.markdown("**Facts that differ from when it was issued** (stored after issuing: late calls, back-dated changes)")
+        for fact in result.facts:
+            st.markdown(f"- {md(fact.what)}: {fact.issued:,} then, {fact.now:,} now ({fact.now - fact.issued:+,})")
+    draft = result.draft
+    if draft is not None:
+        st.markdown(f"**Draft adjustment:** a {draft.kind} of {md(usd(draft.amount))} on {md(draft.invoice_number)} — "
+                    f"“{md(draft.reason)}”")
+        def prefill() -> None:  # a callback: it runs before the form's widgets exist on the next run
+            st.session_state["adj_kind"] = draft.kind
+            st.session_state["adj_amount"] = str(draft.amount)
+            st.session_state["adj_reason"] = draft.reason
+            st.session_state["adjustment_prefilled"] = True
+
+        if viewer.can(Permission.RECORD_ADJUSTMENT):
+            st.button("Prefill the adjustment form with this draft", key="prefill_adjustment",
+                      icon=":material/edit_note:", on_click=prefill)
+        if st.session_state.get("adjustment_prefilled"):
+            st.caption("Prefilled in Payments → “Record an adjustment for this invoice”: check it and record it there.")

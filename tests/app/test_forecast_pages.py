@@ -116,3 +116,24 @@ def test_the_minute_bank_page_draws_the_trend_on_one_minutes_axis(viewer_app):
     assert any(t.get("line", {}).get("dash") == "dash" for t in trend["data"])  # the forecast, drawn differently
     at.radio(key="bank_rank_by").set_value("Departure from trend").run()
     assert not at.exception
+
+
+def test_an_issued_invoice_shows_what_the_facts_now_give_and_prefills_the_adjustment(viewer_app, demo_db):
+    from datetime import date
+
+    from sqlalchemy import update
+
+    from db.engine import get_engine, session_scope
+    from db.models import CallDay
+
+    with session_scope(get_engine(demo_db)) as session:  # late calls in October's closed period
+        session.execute(update(CallDay).where(CallDay.agency_id == "A-1001", CallDay.day == date(2026, 10, 1))
+                        .values(billable_minutes=CallDay.billable_minutes + 40_000))
+    at = _invoices(viewer_app, agency="A-1001", cycle="2026-10")
+    texts = " ".join(_texts(at))
+    assert "Facts that differ from when it was issued" in texts and "Draft adjustment:" in texts, texts
+    at.button(key="prefill_adjustment").click().run()
+    assert not at.exception
+    assert at.text_input(key="adj_amount").value not in ("", None)
+    assert at.selectbox(key="adj_kind").value == "debit"
+    assert at.text_input(key="adj_reason").value.startswith("Correction of INV-2026-10-")

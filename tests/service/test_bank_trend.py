@@ -3,6 +3,8 @@ period is drawn so far and as forecast, and the portfolio ranks departures."""
 
 from __future__ import annotations
 
+import itertools
+
 from services.minute_bank import bank_trend, trend_ranking
 
 from .conftest import FINANCE, TODAY
@@ -13,7 +15,7 @@ def test_the_trend_holds_the_closed_periods_then_the_running_one_so_far_and_fore
     kinds = [p.kind for p in trend.points]
     assert kinds[-2:] == ["so_far", "forecast"] and set(kinds[:-2]) == {"history"} and len(kinds) - 2 <= 12
     history = [p for p in trend.points if p.kind == "history"]
-    for before, after in zip(history, history[1:], strict=False):  # each period opens with the last one's closing
+    for before, after in itertools.pairwise(history):  # each period opens with the last one's closing
         assert after.opening == before.closing
     for p in trend.points:
         assert p.closing == p.opening + p.credited - p.used
