@@ -231,9 +231,9 @@ if view is not None and view.preview.issued:
     with st.expander("Issued vs the facts stored now"):
         issued_now_section(viewer, agency_id, cycle_text)
 
-if view is not None:
+if view is not None and view.contract_terms is not None:
     st.divider()
-    whatif_section(viewer, agency_id, cycle, today)
+    whatif_section(viewer, agency_id, cycle, today, view.contract_terms)
 
 st.divider()
 st.subheader(f"All agencies, cycle {cycle}")

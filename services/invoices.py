@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from billing import AgencyStatus, Cycle, LineCode, Period, User
+from billing.scenario import contract_to_json
 from billing.seats import SeatEvent, SeatStep, walk_seats
 from billing.snapshot import InvoiceSnapshot
 from db.ledger import agency_statuses
@@ -78,6 +80,7 @@ class InvoiceView:
     seat_steps: tuple[SeatStep, ...]
     seat_bars: tuple[SeatBar, ...]
     outlook: CycleForecast | None = None  # where the cycle stands on as_of, and its forecast at cutoff
+    contract_terms: dict[str, Any] | None = None  # the scenario's contract object, as stored now (what-if defaults)
 
     @property
     def cycle(self) -> Cycle:
@@ -162,6 +165,7 @@ def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date, *,
         agency=info, preview=preview, previous=previous, changes=line_changes(preview, previous),
         payments=tuple(payments), status=status, balance_due=balance_due,
         seat_steps=walk.steps, seat_bars=_seat_bars(facts.users, period, walk.steps), outlook=outlook,
+        contract_terms=contract_to_json(facts.contract),
     )
 
 

@@ -97,8 +97,10 @@ def _form(agency_id: str, cycle: Cycle, today: date, current: dict[str, Any], co
     return changes
 
 
-def whatif_section(viewer: Any, agency_id: str, cycle: Cycle, today: date) -> None:
-    """Draw the section (finance and account managers: whoever sees invoices)."""
+def whatif_section(viewer: Any, agency_id: str, cycle: Cycle, today: date, contract: dict[str, Any]) -> None:
+    """Draw the section (finance and account managers: whoever sees invoices).
+    ``contract`` (the scenario's contract object) gives the form its defaults;
+    nothing is priced until there are changes."""
     st.subheader("What if…")
     st.caption("Change this cycle and see the invoice the rules would give, next to the real one. Nothing is saved; "
                "the link keeps the changes.")
@@ -109,12 +111,7 @@ def whatif_section(viewer: Any, agency_id: str, cycle: Cycle, today: date) -> No
         st.error(f"The link's what-if: {md(error)}; starting from no changes.")
         changes = changes_from_query(None)
         st.query_params.pop(QUERY, None)
-    try:
-        base = cache.whatif(viewer, agency_id, str(cycle), "{}", today)
-    except BillingError as error:
-        st.info(f"No what-if for this cycle: {md(error)}")
-        return
-    submitted = _form(agency_id, cycle, today, changes.document(), base.scenario["contract"])
+    submitted = _form(agency_id, cycle, today, changes.document(), contract)
     if submitted is not None:
         try:
             changes = changes_from_query(json.dumps(submitted))
@@ -166,8 +163,7 @@ def issued_now_section(viewer: Any, agency_id: str, cycle: str) -> None:
     st.caption(f"{md(result.number)} is frozen and never changes. This is what the same rules give from the facts "
                "stored now, with the same seats paid in advance and bank carried in.")
     if not result.difference and not result.facts:
-        st.success("No fact behind this invoice has changed since it was issued: nothing to settle.",
-                   icon=":material/check_circle:")
+        st.caption("No fact behind this invoice has changed since it was issued: nothing to settle.")
         return
     n1, n2, n3 = st.columns(3)
     n1.metric("Issued", usd(result.issued_total))
