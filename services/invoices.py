@@ -205,7 +205,13 @@ def cycle_archive(viewer: Viewer, cycle: Cycle, progress: Callable[[int, int], N
     with sessions() as session:
         agencies = {a.id: agency_info(a) for a in agency_records(session=session)}
         previews = previews_in(session, cycle, agency_ids).previews
-    documents = [_document(agencies[a], p) for a, p in sorted(previews.items())]
+    from billing.forecast import standing
+
+    from .clock import billing_today
+
+    where = standing(cycle, billing_today())
+    label = None if where.is_final else where.label  # a running cycle's PDFs say so, like the single ones
+    documents = [_document(agencies[a], p, standing=label) for a, p in sorted(previews.items())]
     return f"invoices-{cycle}.zip", render_cycle_archive(((pdf_file_name(d), d) for d in documents), progress=progress)
 
 
