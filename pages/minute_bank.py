@@ -34,6 +34,12 @@ except BillingError as error:
 
 if detail is not None:
     runway = detail.runway
+    try:
+        trend = cache.bank_trend(viewer, agency_id, today)
+    except BillingError as error:
+        st.warning(str(error))
+        trend = None
+    forecast_point = next((p for p in trend.points if p.is_forecast), None) if trend else None
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("In the bank now", f"{count(runway.balance_now)} min")
     c2.metric("Burn rate (min/day)", f"{runway.burn_per_day:,.0f}", help="Average of the last 7 complete days")
@@ -41,16 +47,16 @@ if detail is not None:
         c3.metric("Runway", "No recent usage")
     else:
         c3.metric("Runway", counted(runway.runway_days, "day"), help=f"Runs dry around {day(runway.dry_on)}")
-    c4.metric("Projected at period end", f"{count(runway.projected_end_balance)} min",
-              help="The balance now minus the burn rate for each remaining day (the bank before any replenishment)")
+    if forecast_point is not None:
+        c4.metric("Forecast at cutoff", f"{count(forecast_point.closing)} min",
+                  help="Usage so far plus the remaining days at the recent minutes per user-day: the invoice's forecast. "
+                       f"At the 7-day burn rate it would be {count(runway.projected_end_balance)} min.")
+    else:
+        c4.metric("Projected at period end", f"{count(runway.projected_end_balance)} min",
+                  help="The balance now minus the burn rate for each remaining day (the bank before any replenishment)")
     if runway.runs_dry_before_cutoff:
         st.warning(f"At this rate the bank runs dry around {day(runway.dry_on)}, before the period ends on "
                  f"{day(runway.period.end)}. The deficit is billed in the next replenishment.", icon=":material/hourglass_empty:")
-    try:
-        trend = cache.bank_trend(viewer, agency_id, today)
-    except BillingError as error:
-        st.warning(str(error))
-        trend = None
     if trend is not None and trend.points:
         st.subheader("Trend: the last 12 cycles and the running one")
         st.caption(f"One axis, in minutes. The running period ({trend.days_elapsed} of {trend.days} days elapsed) is drawn "
@@ -74,9 +80,13 @@ if detail is not None:
         + (f" and **{count(runway.onboarding_credit)}** onboarding minutes" if runway.onboarding_credit else "")
         + f"; **{count(runway.used_so_far)}** used so far."
     )
+    if forecast_point is not None and detail.replenishment_line:
+        st.markdown(f"**Replenishment the next invoice will bill, forecast at cutoff: {count(forecast_point.replenishment)} min** "
+                    f"(bank at cutoff {count(forecast_point.closing)} min). From the usage so far it would be "
+                    f"{count(detail.replenishment_line.quantity)} min:")
+    elif detail.replenishment_line:
+        st.markdown("**Replenishment the next invoice will bill** (as the facts stand today)")
     if detail.replenishment_line:
-        st.markdown("**Replenishment the next invoice would bill from the usage so far** (the forecast at cutoff is "
-                    "in the trend above and on the invoice page)")
         st.info(detail.replenishment_line.description, icon=":material/calculate:")
 
 st.divider()
