@@ -18,7 +18,7 @@ from services.invoices import cycle_archive, forecast_side_by_side, invoice_line
 from services.issuing import issue_cycle_now
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
-from ui.format import count, counted, day, md, money_float, signed_usd, usd
+from ui.format import count, counted, day, md, money_float, per_user_day, signed_usd, usd
 from ui.lines_table import lines_table_html
 from ui.pickers import agency_names, agency_picker
 from ui.whatif import issued_now_section, whatif_section
@@ -121,7 +121,7 @@ if view is not None:
         if outlook.detail is not None:
             st.caption(f"Forecast: {count(outlook.detail.added_minutes)} more minutes over "
                        f"{count(outlook.detail.remaining_user_days)} remaining user-days "
-                       f"({float(outlook.detail.rate):,.2f} min per user-day, the recent rate).")
+                       f"({per_user_day(outlook.detail.rate)} min per user-day, the recent rate).")
     st.subheader("Lines so far" if outlook is not None else "Lines")
     lines = invoice_lines(view)
     prorated = [line for line in lines if line.code == "PRORATED_USER_FEE"]
@@ -233,7 +233,9 @@ if view is not None and view.preview.issued:
 
 if view is not None and view.contract_terms is not None:
     st.divider()
-    whatif_section(viewer, agency_id, cycle, today, view.contract_terms)
+    detail = view.outlook.detail if view.in_progress and view.outlook else None
+    whatif_section(viewer, agency_id, cycle, today, view.contract_terms,
+                   recent_rate=None if detail is None else per_user_day(detail.rate))
 
 st.divider()
 st.subheader(f"All agencies, cycle {cycle}")

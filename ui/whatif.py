@@ -97,13 +97,16 @@ def _form(agency_id: str, cycle: Cycle, today: date, current: dict[str, Any], co
     return changes
 
 
-def whatif_section(viewer: Any, agency_id: str, cycle: Cycle, today: date, contract: dict[str, Any]) -> None:
+def whatif_section(viewer: Any, agency_id: str, cycle: Cycle, today: date, contract: dict[str, Any],
+                   recent_rate: str | None = None) -> None:
     """Draw the section (finance and account managers: whoever sees invoices).
     ``contract`` (the scenario's contract object) gives the form its defaults;
     nothing is priced until there are changes."""
     st.subheader("What if…")
     st.caption("Change this cycle and see the invoice the rules would give, next to the real one. Nothing is saved; "
-               "the link keeps the changes.")
+               "the link keeps the changes."
+               + ("" if recent_rate is None else f" The cycle is in progress: the baseline is its usage so far; to compare "
+                  f"forecasts, give minutes per user-day for the days not yet past (the recent rate is {recent_rate})."))
     text = query_value(QUERY)
     try:
         changes = changes_from_query(text)
