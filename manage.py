@@ -104,6 +104,13 @@ def cmd_forecast(args: argparse.Namespace) -> None:
     _print_json(forecast_json(args.agency, args.cycle, args.as_of))
 
 
+def cmd_issued_vs_now(args: argparse.Namespace) -> None:
+    from services.access import SYSTEM
+    from services.invoices import issued_vs_now
+
+    _print_json(issued_vs_now(SYSTEM, args.agency, args.cycle).document())
+
+
 def cmd_whatif(args: argparse.Namespace) -> None:
     from services.whatif import whatif_json
 
@@ -263,6 +270,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "issue": cmd_issue, "pay": cmd_pay, "status": cmd_status, "import": cmd_import,
     "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
     "grants": cmd_grants, "forecast": cmd_forecast, "whatif": cmd_whatif,
+    "issued-vs-now": cmd_issued_vs_now,
 }
 
 
@@ -301,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     whatif.add_argument("--cycle", required=True, type=_cycle)
     whatif.add_argument("--changes", required=True, help="a JSON file of docs/WHATIF_FORMAT.md")
     whatif.add_argument("--as-of", type=_date, dest="as_of", help="the day the what-if is made (default: today)")
+
+    versus = sub.add_parser("issued-vs-now", help="print an issued invoice next to what the facts stored now give, "
+                                                  "with a draft adjustment (nothing is recorded)")
+    versus.add_argument("--agency", required=True)
+    versus.add_argument("--cycle", required=True, type=_cycle)
 
     issue = sub.add_parser("issue", help="issue a cycle's invoices (idempotent)")
     issue.add_argument("--cycle", required=True, type=_cycle)

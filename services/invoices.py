@@ -287,6 +287,18 @@ class IssuedVsNow:
     lines: tuple[LineNow, ...]
     facts: tuple[FactChange, ...]
     draft: AdjustmentDraft | None  # None: nothing to settle
+    issued_document: dict[str, Any] | None = None  # the frozen invoice document, as written
+    now_document: dict[str, Any] | None = None  # the engine's invoice from the facts stored now
+
+    def document(self) -> dict[str, Any]:
+        """``manage.py issued-vs-now``: both invoices, what differs and the draft."""
+        return {
+            "number": self.number, "issued": self.issued_document, "now": self.now_document,
+            "difference": str(self.difference),
+            "facts": [{"what": f.what, "issued": f.issued, "now": f.now} for f in self.facts],
+            "draft": None if self.draft is None else {"kind": self.draft.kind, "amount": str(self.draft.amount),
+                                                      "reason": self.draft.reason, "invoice": self.draft.invoice_number},
+        }
 
     @property
     def difference(self) -> Decimal:
@@ -319,14 +331,15 @@ def issued_vs_now(viewer: Viewer, agency_id: str, cycle: Cycle, *,
     deactivations, …) and a draft credit or debit that would settle it."""
     viewer.require(Permission.VIEW_INVOICES)
     viewer.require_agency(agency_id)
-    from billing import price_invoice
+    from billing import invoice_to_json, price_invoice
     from billing.snapshot import snapshot_of
 
     with sessions() as session:
         frozen = invoice_preview_in(session, agency_id, cycle)
         if frozen.issued is None:
             raise BillingError(f"cycle {cycle} is not issued for {agency_id}: its preview already prices the facts stored now")
-        now = snapshot_of(price_invoice(live_facts_in(session, agency_id, cycle)))
+        repriced = price_invoice(live_facts_in(session, agency_id, cycle))
+        now = snapshot_of(repriced)
     issued = frozen.snapshot
     before = {(line.code, line.user): line for line in issued.lines}
     after = {(line.code, line.user): line for line in now.lines}
@@ -350,4 +363,5 @@ def issued_vs_now(viewer: Viewer, agency_id: str, cycle: Cycle, *,
             f"Correction of {frozen.issued.number} for facts stored after it was issued" + (f" ({changed})" if changed else ""),
             frozen.issued.number,
         )
-    return IssuedVsNow(frozen.issued.number, issued.total, now.total, lines, facts, draft)
+    return IssuedVsNow(frozen.issued.number, issued.total, now.total, lines, facts, draft,
+                       issued.public_document(), invoice_to_json(repriced))

@@ -40,3 +40,12 @@ def test_late_calls_show_beside_the_frozen_invoice_with_a_draft_debit_that_settl
 def test_a_cycle_not_issued_has_no_comparison(sessions):
     with pytest.raises(BillingError, match="not issued"):
         issued_vs_now(FINANCE, "A-1001", NOVEMBER, sessions=sessions)
+
+
+def test_the_issued_vs_now_document_holds_both_invoices_and_the_draft(sessions):
+    with sessions() as session:
+        session.execute(update(CallDay).where(CallDay.agency_id == "A-1001", CallDay.day == date(2026, 10, 1))
+                        .values(billable_minutes=CallDay.billable_minutes + 40_000))
+    document = issued_vs_now(FINANCE, "A-1001", OCTOBER, sessions=sessions).document()
+    assert list(document) == ["number", "issued", "now", "difference", "facts", "draft"]
+    assert document["issued"]["total"] != document["now"]["total"] and document["draft"]["kind"] == "debit"
