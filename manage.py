@@ -25,6 +25,7 @@ from services import logs
 from services.access import Role, Viewer
 from services.errors import BillingError, FieldError
 from services.importing import IMPORT_KINDS
+from services.whatif import ChangesError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -94,7 +95,26 @@ def cmd_scenario(args: argparse.Namespace) -> None:
 def cmd_preview(args: argparse.Namespace) -> None:
     from services.previews import invoice_json
 
-    _print_json(invoice_json(args.agency, args.cycle))
+    _print_json(invoice_json(args.agency, args.cycle, args.as_of))
+
+
+def cmd_forecast(args: argparse.Namespace) -> None:
+    from services.previews import forecast_json
+
+    _print_json(forecast_json(args.agency, args.cycle, args.as_of))
+
+
+def cmd_issued_vs_now(args: argparse.Namespace) -> None:
+    from services.access import SYSTEM
+    from services.invoices import issued_vs_now
+
+    _print_json(issued_vs_now(SYSTEM, args.agency, args.cycle).document())
+
+
+def cmd_whatif(args: argparse.Namespace) -> None:
+    from services.whatif import whatif_json
+
+    _print_json(whatif_json(args.agency, args.cycle, Path(args.changes), args.as_of))
 
 
 def cmd_issue(args: argparse.Namespace) -> None:
@@ -375,6 +395,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "grants": cmd_grants, "export": cmd_export, "statement": cmd_statement, "usage-report": cmd_usage_report,
     "review": cmd_review, "approve": cmd_approve, "acknowledge": cmd_acknowledge,
     "notify": cmd_notify,
+    "forecast": cmd_forecast, "whatif": cmd_whatif, "issued-vs-now": cmd_issued_vs_now,
 }
 
 
@@ -399,6 +420,25 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text)
         command.add_argument("--agency", required=True)
         command.add_argument("--cycle", required=True, type=_cycle)
+        if name == "preview":
+            command.add_argument("--as-of", type=_date, dest="as_of",
+                                 help="the day the standing is told for (default: today)")
+
+    forecast = sub.add_parser("forecast", help="print an agency's cycle so far and its forecast at cutoff")
+    forecast.add_argument("--agency", required=True)
+    forecast.add_argument("--cycle", required=True, type=_cycle)
+    forecast.add_argument("--as-of", type=_date, dest="as_of", help="the day the forecast is made (default: today)")
+
+    whatif = sub.add_parser("whatif", help="print an agency's cycle with the changes of a what-if file applied")
+    whatif.add_argument("--agency", required=True)
+    whatif.add_argument("--cycle", required=True, type=_cycle)
+    whatif.add_argument("--changes", required=True, help="a JSON file of docs/WHATIF_FORMAT.md")
+    whatif.add_argument("--as-of", type=_date, dest="as_of", help="the day the what-if is made (default: today)")
+
+    versus = sub.add_parser("issued-vs-now", help="print an issued invoice next to what the facts stored now give, "
+                                                  "with a draft adjustment (nothing is recorded)")
+    versus.add_argument("--agency", required=True)
+    versus.add_argument("--cycle", required=True, type=_cycle)
 
     issue = sub.add_parser("issue", help="issue a cycle's invoices (idempotent)")
     issue.add_argument("--cycle", required=True, type=_cycle)
@@ -580,6 +620,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EOFError:
         print("error: input ended before the command could read what it needs", file=sys.stderr)
         return EXIT_ERROR
+    except ChangesError as error:  # a bad changes file is bad input, like a bad argument
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_USAGE
     except (BillingError, RuntimeError, ValueError, SQLAlchemyError, OSError) as error:
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return EXIT_ERROR

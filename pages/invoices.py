@@ -16,38 +16,46 @@ from services import cycles, previews
 from services.access import Permission
 from services.adjustments import record_adjustment
 from services.errors import BillingError, FieldError
-from services.invoices import cycle_archive, invoice_lines
+from services.invoices import cycle_archive, forecast_side_by_side, invoice_lines
 from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
-from ui.format import count, counted, day, md, money_float, signed_usd, status_badge, usd
+from ui.format import count, counted, day, md, money_float, per_user_day, signed_usd, status_badge, usd
 from ui.issuing import issue_button, show_issue_result
 from ui.lines_table import lines_table_html
 from ui.links import agency_page_link, open_picked
 from ui.pickers import agency_names, agency_picker
+from ui.whatif import issued_now_section, whatif_section
 
 viewer, today = page_setup("Invoices", Permission.VIEW_INVOICES)
 names = agency_names(viewer, "No agencies yet: there is nothing to invoice. Import agencies, contracts and users first.")
-cycle_options = [str(c) for c in cycles.recent_cycles(today)]
-wanted_cycle = query_value("cycle")
-if wanted_cycle and wanted_cycle not in cycle_options:
-    try:
-        linked = Cycle.parse(wanted_cycle)
-        previews.require_previewable(linked)
-    except ValueError:
-        st.error(f"The link's cycle “{md(wanted_cycle, limit=40)}” is not a cycle (YYYY-MM); showing the current cycle.")
-        wanted_cycle = None
-    except BillingError as error:
-        st.error(f"The link's cycle: {md(error.problem if isinstance(error, FieldError) else error)}; "
-                 "showing the current cycle.")
-        wanted_cycle = None
-    else:
-        cycle_options.append(str(linked))
 left, right = st.columns([3, 1])
 agency_id = agency_picker(names, key="invoice_agency", container=left)
+onboarded = {a.agency_id: a.onboarded_on for a in cache.agencies(viewer)}
+first_cycle = Cycle.containing(onboarded[agency_id]) if agency_id in onboarded else None
+# Offered: the agency's onboarding cycle up to the cycle after the running one, nothing else.
+cycle_options = [str(c) for c in previews.previewable_cycles(first_cycle or previews.EARLIEST_CYCLE, today)]
+default_cycle = str(cycles.current_cycle(today))
+if default_cycle not in cycle_options:
+    default_cycle = cycle_options[-1] if cycle_options else default_cycle
+wanted_cycle = query_value("cycle")
+if wanted_cycle and wanted_cycle not in cycle_options:
+    # Refused before anything is priced: an out-of-range cycle answers at once.
+    try:
+        linked = Cycle.parse(wanted_cycle)
+        previews.require_previewable(linked, first_cycle)
+    except ValueError:
+        st.error(f"The link's cycle “{md(wanted_cycle, limit=40)}” is not a cycle (YYYY-MM); showing cycle {default_cycle}.")
+    except BillingError as error:
+        st.error(f"The link's cycle: {md(error.problem if isinstance(error, FieldError) else error)}; "
+                 f"showing cycle {default_cycle}.")
+    wanted_cycle = None
+if st.session_state.get("invoice_cycle") not in (None, *cycle_options):
+    del st.session_state["invoice_cycle"]  # another agency's cycle, before this one's first invoice
 cycle_text = right.selectbox(
     "Cycle", options=cycle_options,
-    index=cycle_options.index(wanted_cycle or str(cycles.current_cycle(today))), key="invoice_cycle",
-    help="Named by the month of its invoice: 2026-11 bills 2026-11-24 to 2026-12-23 and closes 2026-10-24 to 2026-11-23.",
+    index=cycle_options.index(wanted_cycle or default_cycle), key="invoice_cycle",
+    help="Named by the month of its invoice: 2026-11 bills 2026-11-24 to 2026-12-23 and closes 2026-10-24 to 2026-11-23. "
+         "Offered from the agency's first invoice to the cycle after the running one.",
 )
 st.query_params["cycle"] = cycle_text
 cycle = Cycle.parse(cycle_text)
@@ -77,20 +85,38 @@ if view is not None:
             changed = ", ".join(f"{c.title} {usd(c.approved)} → {usd(c.current)}" for c in approval.changes) or "details only"
             st.warning(f"Differs from the preview {md(approval.by)} approved on {md(day(approval.at.date()))}: "
                        f"{md(changed)}.", icon=":material/difference:")
+    elif view.in_progress and view.outlook is not None:
+        where = view.outlook.standing
+        st.markdown(f"### {heading} · :orange-badge[{md(where.label)}]{account_badge}")
+        st.caption(f"The closed period runs to {md(day(cal.end))}: **so far** prices the facts stored now; the "
+                   "**forecast at cutoff** adds the remaining days at the agency's recent minutes per user-day, "
+                   "with seats and services as known now.")
     else:
-        st.markdown(f"### {heading} · :gray-badge[Preview, not issued]{account_badge}")
-        st.caption("Priced from the facts as stored now; it becomes final when the cycle is issued.")
+        st.markdown(f"### {heading} · :gray-badge[Preview, not issued · final]{account_badge}")
+        st.caption("The closed period is over: priced from the facts as stored now; it becomes final when the cycle is issued.")
     agency_page_link(view.agency.agency_id, f"{view.agency.name}: account, ledger and statement")
 
+    outlook = view.outlook if view.in_progress else None
     m1, m2, m3, m4 = st.columns(4)
     change = None if view.previous is None else preview.total - view.previous.total
-    m1.metric("Total", usd(preview.total), delta=None if change is None else f"{signed_usd(change)} vs {cycle.previous()}",
-              delta_color="off")
-    m2.metric("Seats billed", count(preview.seats_billed), help="USER_FEE quantity: users active at cutoff, at least the minimum")
+    if outlook is not None:
+        forecast_snap = outlook.forecast_snapshot
+        forecast_change = None if view.previous is None else forecast_snap.total - view.previous.total
+        m1.metric("So far", usd(preview.total), help="The rules applied to the facts stored now")
+        m2.metric("Forecast at cutoff", usd(forecast_snap.total),
+                  delta=None if forecast_change is None else f"{signed_usd(forecast_change)} vs {cycle.previous()}",
+                  delta_color="off", help="Usage so far plus the remaining days at the recent rate")
+    else:
+        m1.metric("Total", usd(preview.total), delta=None if change is None else f"{signed_usd(change)} vs {cycle.previous()}",
+                  delta_color="off")
+        m2.metric("Seats billed", count(preview.seats_billed), help="USER_FEE quantity: users active at cutoff, at least the minimum")
     m3.metric("Due", day(cycle.due_date).split(" ", 1)[1], help=day(cycle.due_date))
     if view.balance_due is not None:
         m4.metric("Balance due", usd(view.balance_due),
                   help="What is still owed on this invoice and on the debit adjustments that name it")
+    elif outlook is not None:
+        m4.metric("Days elapsed", f"{outlook.standing.days_elapsed} of {outlook.standing.days}",
+                  help=f"Days of the closed period over on {day(today)}")
     else:
         m4.metric("Restriction from", day(cycle.restriction_date).split(" ", 1)[1],
                   help="Dialer access is restricted from this day if the invoice is still unpaid")
@@ -123,7 +149,18 @@ if view is not None:
         st.info(f"{md(view.agency.name)} has {md(usd(view.status.credit))} of account credit; it is applied to the next invoice.",
                 icon=":material/savings:")
 
-    st.subheader("Lines")
+    if outlook is not None:
+        st.subheader("So far and forecast at cutoff")
+        side = forecast_side_by_side(outlook)
+        st.dataframe(pd.DataFrame({
+            "Line": [r.title for r in side], "So far": [usd(r.so_far) for r in side],
+            "Forecast at cutoff": [usd(r.forecast) for r in side], "Forecast line is": [r.basis for r in side],
+        }), hide_index=True, width="stretch", key="forecast_table")
+        if outlook.detail is not None:
+            st.caption(f"Forecast: {count(outlook.detail.added_minutes)} more minutes over "
+                       f"{count(outlook.detail.remaining_user_days)} remaining user-days "
+                       f"({per_user_day(outlook.detail.rate)} min per user-day, the recent rate).")
+    st.subheader("Lines so far" if outlook is not None else "Lines")
     lines = tuple(replace(line, title=view.with_names(line.title), description=view.with_names(line.description))
                   for line in invoice_lines(view))
     prorated = [line for line in lines if line.code == "PRORATED_USER_FEE"]
@@ -240,6 +277,16 @@ if view is not None:
                             st.session_state["adjustment_recorded"] = (
                                 f"Recorded a {adjustment.kind} of {usd(adjustment.amount)} on {preview.issued.number}.")
                             st.rerun()  # the balance above is drawn again with the adjustment in it
+
+if view is not None and view.preview.issued:
+    with st.expander("Issued vs the facts stored now"):
+        issued_now_section(viewer, agency_id, cycle_text)
+
+if view is not None and view.contract_terms is not None:
+    st.divider()
+    detail = view.outlook.detail if view.in_progress and view.outlook else None
+    whatif_section(viewer, agency_id, cycle, today, view.contract_terms,
+                   recent_rate=None if detail is None else per_user_day(detail.rate))
 
 st.divider()
 st.subheader(f"All agencies, cycle {cycle}")

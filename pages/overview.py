@@ -35,6 +35,10 @@ view = cache.overview(viewer, today)
 clock, folio = view.clock, view.portfolio
 cal = clock.calendar
 
+running = view.standing
+if not running.is_final:
+    st.markdown(f":orange-badge[Cycle {md(running.cycle)} · {md(running.label)}] "
+                "Its invoice figures are **so far**; the invoice page shows each one's forecast at cutoff.")
 st.caption(
     f"As of **{md(day(today))}** · cycle **{md(clock.cycle)}** · closed period {md(day(cal.closed_period.start))} – "
     f"{md(day(cal.closed_period.end))} · invoiced {md(day(cal.invoice_date))}"
@@ -53,8 +57,10 @@ c2.metric("Days to invoice date", "Today" if clock.days_to_invoice == 0 else day
           help=f"Invoices are issued on {day(cal.invoice_date)}")
 c3.metric("Next housekeeping reminder", day(clock.next_reminder))
 if folio is not None:
-    c4.metric(f"To be issued ({counted(len(folio.pending), 'agency')})", usd(folio.pending_total),
-              help="Preview totals of the invoices not issued yet for this cycle")
+    so_far = "" if clock.past_cutoff else ", so far"
+    c4.metric(f"To be issued ({counted(len(folio.pending), 'agency')}{so_far})", usd(folio.pending_total),
+              help="Preview totals of the invoices not issued yet for this cycle"
+                   + ("" if clock.past_cutoff else f"; {running.label.lower()}, so usage is not complete"))
 else:
     c4.metric("Invoice date", day(cal.invoice_date))
 if viewer.can(Permission.VIEW_CALENDAR):

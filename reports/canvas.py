@@ -21,6 +21,7 @@ from .styles import BOLD, MUTED, PREVIEW_RED, REGULAR, RULE, register_fonts
 MARGIN = 0.7 * inch
 FOOTER_Y = 0.45 * inch
 PREVIEW_BANNER = "PREVIEW — not an invoice. No number; amounts may change until the cycle is issued."
+QUOTE_BANNER = "WHAT-IF QUOTE — not an invoice. No number; priced from hypothetical changes, nothing is billed."
 
 
 def fit(value: str, font: str, size: float, width: float) -> str:
@@ -35,8 +36,11 @@ def fit(value: str, font: str, size: float, width: float) -> str:
 class NumberedCanvas(Canvas):
     """Defers each page, then decorates all of them when the count is known."""
 
-    def __init__(self, *args: Any, preview: bool = False, footer: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, preview: bool = False, footer: str = "", banner: str = PREVIEW_BANNER,
+                 mark: str = "PREVIEW", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._banner = banner
+        self._mark = mark
         self._saved_pages: list[dict[str, Any]] = []
         self._preview = preview
         self._footer = footer
@@ -77,7 +81,7 @@ class NumberedCanvas(Canvas):
         self.setFont(BOLD, 96)
         self.translate(width / 2, height / 2)
         self.rotate(40)
-        self.drawCentredString(0, -32, "PREVIEW")
+        self.drawCentredString(0, -32, self._mark)
         self.restoreState()
         self.saveState()
         band_bottom = height - 0.46 * inch
@@ -85,15 +89,16 @@ class NumberedCanvas(Canvas):
         self.rect(MARGIN, band_bottom, width - 2 * MARGIN, 0.22 * inch, stroke=0, fill=1)
         self.setFillColor(colors.white)
         self.setFont(BOLD, 7.5)
-        self.drawCentredString(width / 2, band_bottom + 5, PREVIEW_BANNER)
+        self.drawCentredString(width / 2, band_bottom + 5, fit(self._banner, BOLD, 7.5, width - 2 * MARGIN - 12))
         self.restoreState()
 
 
-def canvas_maker(*, preview: bool, footer: str) -> Any:
-    """A ``canvasmaker`` for ``doc.build`` carrying this document's footer."""
+def canvas_maker(*, preview: bool, footer: str, banner: str = PREVIEW_BANNER, mark: str = "PREVIEW") -> Any:
+    """A ``canvasmaker`` for ``doc.build`` carrying this document's footer
+    (and, on a preview or a quote, its band and watermark)."""
 
     def make(*args: Any, **kwargs: Any) -> NumberedCanvas:
-        return NumberedCanvas(*args, preview=preview, footer=footer, **kwargs)
+        return NumberedCanvas(*args, preview=preview, footer=footer, banner=banner, mark=mark, **kwargs)
 
     return make
 

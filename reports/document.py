@@ -104,6 +104,8 @@ class InvoiceDocument:
     balance_due: Decimal | None = None
     issued_on: date | None = None
     adjustments: tuple[AdjustmentRow, ...] = ()
+    standing: str | None = None  # "In progress: 7 of 30 days elapsed" while the closed period runs
+    quote: tuple[str, ...] | None = None  # a what-if quote: the changes it prices, in words
 
     @property
     def open_debits(self) -> tuple[AdjustmentRow, ...]:
@@ -122,6 +124,11 @@ class InvoiceDocument:
     def is_preview(self) -> bool:
         """A preview has no number: it must never be mistaken for an invoice."""
         return self.number is None
+
+    @property
+    def is_quote(self) -> bool:
+        """A what-if quote: never numbered, marked WHAT-IF on every page."""
+        return self.quote is not None
 
 
 def _period(stated: SnapshotPeriod) -> Period:
@@ -150,6 +157,8 @@ def document_from_snapshot(
     balance_due: Decimal | None = None,
     issued_on: date | None = None,
     adjustments: Iterable[AdjustmentRow] = (),
+    standing: str | None = None,
+    quote: tuple[str, ...] | None = None,
 ) -> InvoiceDocument:
     """Build from an invoice's typed snapshot (:mod:`billing.snapshot`), the
     same for a live preview and a frozen invoice: a frozen invoice prints
@@ -177,4 +186,6 @@ def document_from_snapshot(
         balance_due=balance_due,
         issued_on=issued_on,
         adjustments=tuple(adjustments),
+        standing=None if number else standing,
+        quote=None if number else quote,
     )

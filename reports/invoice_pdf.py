@@ -34,7 +34,7 @@ import settings
 from billing.calendar import weekday_date
 from billing.money import format_count, format_signed_usd, format_usd
 
-from .canvas import MARGIN, canvas_maker
+from .canvas import MARGIN, QUOTE_BANNER, canvas_maker
 from .document import AgencyHeader, InvoiceDocument, Period
 from .styles import ACCENT, ACCENT_LIGHT, RULE, SHADE, styles, text
 
@@ -78,8 +78,12 @@ def _plain_table(rows: list[list[object]], widths: Iterable[float], extra: list[
 def _title_block(doc: InvoiceDocument) -> list[Flowable]:
     """Issuer on the left, INVOICE and its number on the right, then a rule."""
     issuer = [text(settings.current().issuer_name, "issuer"), text(settings.current().issuer_details, "small")]
-    if doc.is_preview:
+    if doc.is_quote:
+        heading = [text("WHAT-IF QUOTE", "title"), text("Not an invoice · no invoice number", "unissued")]
+    elif doc.is_preview:
         heading = [text("INVOICE PREVIEW", "title"), text("Not issued · no invoice number", "unissued")]
+        if doc.standing:
+            heading.append(text(doc.standing, "unissued"))
     else:
         heading = [text("INVOICE", "title"), text(doc.number or "", "number")]
     top = _plain_table([[issuer, heading]], (WIDTH / 2, WIDTH / 2), [("VALIGN", (0, 0), (-1, -1), "BOTTOM")])
@@ -279,22 +283,38 @@ def _closing(doc: InvoiceDocument) -> list[Flowable]:
     return [Spacer(1, 12), _plain_table([[_bank(doc, half), "", right]], (half, gap, half))]
 
 
+def _quote_changes(doc: InvoiceDocument) -> list[Flowable]:
+    """A quote says what it assumes, before any amount."""
+    if not doc.is_quote:
+        return []
+    items = [text("What if: " + ("; ".join(doc.quote or ()) or "no changes (the invoice as the facts stand)"), "small")]
+    return [*items, Spacer(1, 8)]
+
+
 def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
     """The PDF of one invoice (or preview), always the same bytes for the same document."""
     buffer = io.BytesIO()
-    number = doc.number or f"PREVIEW {doc.cycle}"
+    number = doc.number or (f"WHAT-IF {doc.cycle}" if doc.is_quote else f"PREVIEW {doc.cycle}")
     # A frame pads its content by 6 pt: pull the margins out by as much so the
     # content spans exactly MARGIN..page-MARGIN, like the banner and footer.
     template = SimpleDocTemplate(
         buffer, pagesize=LETTER, leftMargin=MARGIN - FRAME_PADDING, rightMargin=MARGIN - FRAME_PADDING,
         topMargin=0.6 * inch - FRAME_PADDING, bottomMargin=0.75 * inch - FRAME_PADDING, title=f"{number} · {doc.agency.name}",
         author=settings.current().issuer_name,
-        subject=f"Invoice, cycle {doc.cycle}", creator=PRODUCER, producer=PRODUCER, keywords="",
+        subject=f"What-if quote, cycle {doc.cycle}" if doc.is_quote else f"Invoice, cycle {doc.cycle}",
+        creator=PRODUCER, producer=PRODUCER, keywords="",
         invariant=1,
     )
-    story = [*_header(doc), _lines_table(doc), *_adjustments(doc), *_closing(doc)]
+    story = [*_header(doc), *_quote_changes(doc), _lines_table(doc), *_adjustments(doc), *_closing(doc)]
     footer = f"{doc.agency.name} · {number} · cycle {doc.cycle}" if doc.number else f"{doc.agency.name} · {number}"
-    template.build(story, canvasmaker=canvas_maker(preview=doc.is_preview, footer=footer))
+    if doc.is_quote:
+        maker = canvas_maker(preview=True, footer=footer, banner=QUOTE_BANNER, mark="WHAT-IF")
+    elif doc.standing:
+        maker = canvas_maker(preview=True, footer=footer, banner=f"PREVIEW — {doc.standing.upper()}. Not an invoice; "
+                                                                 "amounts change until the cycle is issued.")
+    else:
+        maker = canvas_maker(preview=doc.is_preview, footer=footer)
+    template.build(story, canvasmaker=maker)
     return buffer.getvalue()
 
 
@@ -318,6 +338,8 @@ def pdf_file_name(doc: InvoiceDocument) -> str:
     if doc.number:
         name = safe_file_part(doc.agency.name)
         return f"{safe_file_part(doc.number, 60) or 'invoice'}{'_' + name if name else ''}.pdf"
+    if doc.is_quote:
+        return f"WHATIF_{safe_file_part(doc.cycle)}_{safe_file_part(doc.agency.agency_id, 60) or 'agency'}.pdf"
     return f"PREVIEW_{safe_file_part(doc.cycle)}_{safe_file_part(doc.agency.agency_id, 60) or 'agency'}.pdf"
 
 

@@ -8,18 +8,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from billing import AgencyStatus, Cycle, LedgerEntry, LineCode, Period, User, account_history
 from billing.ledger import AdjustmentKind
+from billing.scenario import contract_to_json
 from billing.seats import SeatEvent, SeatStep, walk_seats
+from billing.snapshot import InvoiceSnapshot
 from db.ledger import StoredAdjustment, agency_statuses, load_ledger
 from db.queries.account import agency_adjustments, user_names
 from db.queries.agencies import AgencyRecord, agency_record, agency_records
 from reports.document import DocumentLine, lines_from_snapshot
 
 from .access import Permission, Viewer
-from .errors import NotFound
-from .previews import CyclePreview, invoice_preview_in, live_facts_in, previews_in
+from .errors import BillingError, NotFound
+from .previews import CycleForecast, CyclePreview, forecast_in, invoice_preview_in, live_facts_in, previews_in
 from .unit_of_work import SessionFactory, default_sessions
 
 ZERO = Decimal("0.00")
@@ -93,10 +96,17 @@ class InvoiceView:
     seat_bars: tuple[SeatBar, ...]
     adjustments: tuple[AdjustmentInfo, ...] = ()
     user_names: Mapping[str, str] | None = None  # dialer user id -> stored name
+    outlook: CycleForecast | None = None  # where the cycle stands on as_of, and its forecast at cutoff
+    contract_terms: dict[str, Any] | None = None  # the scenario's contract object, as stored now (what-if defaults)
 
     @property
     def cycle(self) -> Cycle:
         return self.preview.cycle
+
+    @property
+    def in_progress(self) -> bool:
+        """Not final yet on the day shown: its figures are *so far*."""
+        return self.outlook is not None and not self.outlook.is_final
 
     @property
     def invoice_balance(self) -> Decimal | None:
@@ -179,7 +189,8 @@ def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date, *,
         agency = agency_record(session=session, agency_id=agency_id)
         if agency is None:
             raise NotFound(f"no agency {agency_id!r}")
-        preview = invoice_preview_in(session, agency_id, cycle)
+        outlook = forecast_in(session, agency_id, cycle, as_of)
+        preview = outlook.preview
         previous = previews_in(session, cycle.previous(), [agency_id]).previews.get(agency_id)
         facts = preview.facts or live_facts_in(session, agency_id, cycle)
         statuses = agency_statuses(session, as_of, [agency_id])
@@ -204,8 +215,8 @@ def invoice_view(viewer: Viewer, agency_id: str, cycle: Cycle, as_of: date, *,
     return InvoiceView(
         agency=info, preview=preview, previous=previous, changes=line_changes(preview, previous),
         payments=tuple(payments), status=status, balance_due=balance_due,
-        seat_steps=walk.steps, seat_bars=_seat_bars(facts.users, period, walk.steps),
-        adjustments=adjustments, user_names=names,
+        seat_steps=walk.steps, seat_bars=_seat_bars(facts.users, period, walk.steps), outlook=outlook,
+        contract_terms=contract_to_json(facts.contract), adjustments=adjustments, user_names=names,
     )
 
 
@@ -239,7 +250,7 @@ def _adjustment_info(adjustment: StoredAdjustment, status: AgencyStatus) -> Adju
 # --- PDF ------------------------------------------------------------------------
 
 def _document(info: AgencyInfo, preview: CyclePreview, payments: tuple[PaymentInfo, ...] = (), balance_due: Decimal | None = None,  # type: ignore[no-untyped-def]
-              adjustments: tuple[AdjustmentInfo, ...] = ()):
+              adjustments: tuple[AdjustmentInfo, ...] = (), standing: str | None = None):
     from reports.document import AdjustmentRow, AgencyHeader, PaymentRow, document_from_snapshot
 
     header = AgencyHeader(info.agency_id, info.name, tuple((info.address or "").splitlines()), info.billing_email)
@@ -251,6 +262,7 @@ def _document(info: AgencyInfo, preview: CyclePreview, payments: tuple[PaymentIn
         issued_on=preview.issued.issued_at.date() if preview.issued else None,
         adjustments=tuple(AdjustmentRow(a.number, str(a.kind), a.on_date, a.amount, a.reason, a.open_balance, a.due_on)
                           for a in adjustments),
+        standing=standing,
     )
 
 
@@ -258,7 +270,8 @@ def invoice_pdf(view: InvoiceView) -> tuple[str, bytes]:
     """(file name, PDF bytes) of the invoice as shown."""
     from reports.invoice_pdf import pdf_file_name, render_invoice_pdf
 
-    document = _document(view.agency, view.preview, view.payments, view.balance_due, view.adjustments)
+    standing = view.outlook.standing.label if view.in_progress and view.outlook else None
+    document = _document(view.agency, view.preview, view.payments, view.balance_due, view.adjustments, standing)
     return pdf_file_name(document), render_invoice_pdf(document)
 
 
@@ -272,10 +285,163 @@ def cycle_archive(viewer: Viewer, cycle: Cycle, progress: Callable[[int, int], N
     with sessions() as session:
         agencies = {a.id: agency_info(a) for a in agency_records(session=session)}
         previews = previews_in(session, cycle, agency_ids).previews
-    documents = [_document(agencies[a], p) for a, p in sorted(previews.items())]
+    from billing.forecast import standing
+
+    from .clock import billing_today
+
+    where = standing(cycle, billing_today())
+    label = None if where.is_final else where.label  # a running cycle's PDFs say so, like the single ones
+    documents = [_document(agencies[a], p, standing=label) for a, p in sorted(previews.items())]
     return f"invoices-{cycle}.zip", render_cycle_archive(((pdf_file_name(d), d) for d in documents), progress=progress)
 
 
 def invoice_lines(view: InvoiceView) -> tuple[DocumentLine, ...]:
     """The lines as shown and printed, with their titles."""
     return lines_from_snapshot(view.preview.snapshot)
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """One line so far and at cutoff; ``basis`` says whether the forecast figure is a forecast."""
+
+    title: str
+    so_far: Decimal
+    forecast: Decimal
+    basis: str
+
+
+def forecast_side_by_side(outlook: CycleForecast) -> tuple[ForecastRow, ...]:
+    """The so-far lines next to the forecast lines, matched by code and user."""
+    forecast = outlook.forecast_snapshot
+    marks = {(line.code, line.user): basis for line, basis in zip(forecast.lines, outlook.basis, strict=True)}
+    before = {(line.code, line.user): line for line in outlook.so_far.lines}
+    after = {(line.code, line.user): line for line in forecast.lines}
+    keys = list(after) + [k for k in before if k not in after]
+    return tuple(
+        ForecastRow((after.get(k) or before[k]).title, before[k].amount if k in before else ZERO,
+                    after[k].amount if k in after else ZERO, marks.get(k, "actual"))
+        for k in keys
+    )
+
+
+# --- an issued invoice against the facts stored now -------------------------------------
+
+@dataclass(frozen=True)
+class LineNow:
+    """One line of an issued invoice next to what the facts stored now give."""
+
+    title: str
+    issued: Decimal
+    now: Decimal
+    explanation: str  # the line as it would be explained now
+
+    @property
+    def difference(self) -> Decimal:
+        return self.now - self.issued
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """A fact behind the invoice that is not what it was when the invoice was issued."""
+
+    what: str
+    issued: int
+    now: int
+
+
+@dataclass(frozen=True)
+class AdjustmentDraft:
+    """What would settle the difference: a prefill, never recorded by itself."""
+
+    kind: str  # "credit" or "debit"
+    amount: Decimal
+    reason: str
+    invoice_number: str
+
+
+@dataclass(frozen=True)
+class IssuedVsNow:
+    number: str
+    issued_total: Decimal
+    now_total: Decimal
+    lines: tuple[LineNow, ...]
+    facts: tuple[FactChange, ...]
+    draft: AdjustmentDraft | None  # None: nothing to settle
+    issued_document: dict[str, Any] | None = None  # the frozen invoice document, as written
+    now_document: dict[str, Any] | None = None  # the engine's invoice from the facts stored now
+
+    def document(self) -> dict[str, Any]:
+        """``manage.py issued-vs-now``: both invoices, what differs and the draft."""
+        return {
+            "number": self.number, "issued": self.issued_document, "now": self.now_document,
+            "difference": str(self.difference),
+            "facts": [{"what": f.what, "issued": f.issued, "now": f.now} for f in self.facts],
+            "draft": None if self.draft is None else {"kind": self.draft.kind, "amount": str(self.draft.amount),
+                                                      "reason": self.draft.reason, "invoice": self.draft.invoice_number},
+        }
+
+    @property
+    def difference(self) -> Decimal:
+        return self.now_total - self.issued_total
+
+
+def _fact_figures(snapshot: InvoiceSnapshot) -> dict[str, int]:
+    def quantity(code: LineCode) -> int:
+        return sum(line.quantity for line in snapshot.lines_with(code.value))
+
+    figures = {
+        "Minutes used in the closed period (calls)": snapshot.bank.minutes_used,
+        "Users active at cutoff (activations, deactivations)": snapshot.headcount_at_cutoff,
+        "Newly licensed users": quantity(LineCode.LICENSING_FEE),
+        "Prorated activations": len(snapshot.lines_with(LineCode.PRORATED_USER_FEE.value)),
+        "Active dialing numbers": quantity(LineCode.NUMBER_CLEANING),
+        "Completed appointments": quantity(LineCode.APPOINTMENTS),
+        "Transcribed minutes": quantity(LineCode.AI_TRANSCRIPTION),
+    }
+    if snapshot.user_days is not None:
+        figures["User-days"] = snapshot.user_days
+    return figures
+
+
+def issued_vs_now(viewer: Viewer, agency_id: str, cycle: Cycle, *,
+                  sessions: SessionFactory = default_sessions) -> IssuedVsNow:
+    """An issued invoice (frozen, never changed) against the invoice the
+    facts stored *now* give, with the same carry-over the issued chain used:
+    line by line, the facts that differ (late calls, back-dated
+    deactivations, …) and a draft credit or debit that would settle it."""
+    viewer.require(Permission.VIEW_INVOICES)
+    viewer.require_agency(agency_id)
+    from billing import invoice_to_json, price_invoice
+    from billing.snapshot import snapshot_of
+
+    with sessions() as session:
+        frozen = invoice_preview_in(session, agency_id, cycle)
+        if frozen.issued is None:
+            raise BillingError(f"cycle {cycle} is not issued for {agency_id}: its preview already prices the facts stored now")
+        repriced = price_invoice(live_facts_in(session, agency_id, cycle))
+        now = snapshot_of(repriced)
+    issued = frozen.snapshot
+    before = {(line.code, line.user): line for line in issued.lines}
+    after = {(line.code, line.user): line for line in now.lines}
+    order = {code.value: i for i, code in enumerate(LineCode)}
+    keys = sorted(set(before) | set(after), key=lambda k: (order.get(k[0], 99), k[1] is not None, k[1] or ""))
+    lines = tuple(
+        LineNow((after.get(k) or before[k]).title, before[k].amount if k in before else ZERO,
+                after[k].amount if k in after else ZERO,
+                after[k].description if k in after else "Not on the invoice the facts give now")
+        for k in keys
+    )
+    then, today_figures = _fact_figures(issued), _fact_figures(now)
+    facts = tuple(FactChange(what, then[what], today_figures[what]) for what in then
+                  if what in today_figures and then[what] != today_figures[what])
+    difference = now.total - issued.total
+    draft = None
+    if difference:
+        changed = "; ".join(f"{f.what.split(' (')[0].lower()} {f.issued:,} → {f.now:,}" for f in facts[:3])
+        draft = AdjustmentDraft(
+            "debit" if difference > 0 else "credit", abs(difference),
+            f"Correction of {frozen.issued.number} for facts stored after it was issued" + (f" ({changed})" if changed else ""),
+            frozen.issued.number,
+        )
+    return IssuedVsNow(frozen.issued.number, issued.total, now.total, lines, facts, draft,
+                       issued.public_document(), invoice_to_json(repriced))

@@ -176,3 +176,120 @@ def bank_detail(viewer: Viewer, agency_id: str, today: date, *, sessions: Sessio
     if not viewer.can(Permission.VIEW_INVOICES):
         line = None  # the replenishment's dollar amount is an invoice amount
     return BankDetail(runway, tuple(days), projection, line)
+
+
+# --- the trend: the last cycles and the running one ----------------------------------------
+
+TREND_CYCLES = 12
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One closed period of the bank: what it opened with, was credited,
+    used, closed with, and the replenishment its invoice billed (credited
+    on the next period's first day). ``forecast``: the running period at
+    its cutoff, as forecast; ``so_far``: the running period today."""
+
+    cycle: Cycle
+    period: Period
+    opening: int
+    credited: int  # replenishment credited at the period's start, plus onboarding minutes
+    used: int
+    closing: int
+    replenishment: int
+    kind: str  # "history", "so_far" or "forecast"
+
+    @property
+    def is_forecast(self) -> bool:
+        return self.kind == "forecast"
+
+
+@dataclass(frozen=True)
+class BankTrend:
+    agency_id: str
+    name: str
+    points: tuple[TrendPoint, ...]
+    runway: BankRunway | None
+    days_elapsed: int
+    days: int
+
+
+def _point(preview: CyclePreview, kind: str) -> TrendPoint:
+    bank = preview.snapshot.bank
+    return TrendPoint(preview.cycle, preview.cycle.closed_period, bank.opening_balance, bank.credited,
+                      bank.minutes_used, bank.closing_balance, bank.replenishment, kind)
+
+
+def bank_trend(viewer: Viewer, agency_id: str, today: date, *, sessions: SessionFactory = default_sessions) -> BankTrend:
+    """The last :data:`TREND_CYCLES` closed periods of one agency's bank,
+    the running period so far and its forecast at cutoff, and the runway."""
+    from billing.snapshot import snapshot_of
+
+    from .previews import forecast_in
+
+    viewer.require(Permission.VIEW_MINUTE_BANK)
+    viewer.require_agency(agency_id)
+    running = Cycle.containing(today)
+    with sessions() as session:
+        agency = agency_record(session=session, agency_id=agency_id)
+        if agency is None:
+            raise NotFound(f"no agency {agency_id!r}")
+        first = max(agency.first_cycle, running.plus(-TREND_CYCLES))
+        points = []
+        for offset in range(running.months_since(first)):
+            cycle = first.plus(offset)
+            found = previews_in(session, cycle, [agency_id]).previews.get(agency_id)
+            if found is not None:
+                points.append(_point(found, "history"))
+        outlook = None
+        if agency.first_cycle <= running:
+            outlook = forecast_in(session, agency_id, running, today)
+            points.append(_point(outlook.preview, "so_far"))
+            if outlook.forecast is not None:
+                forecast = CyclePreview(agency_id, agency.name, running, snapshot_of(outlook.forecast), outlook.forecast)
+                points.append(_point(forecast, "forecast"))
+        runway = next(iter(runways_in(session, today, [agency_id])), None)
+    where = outlook.standing if outlook else None
+    return BankTrend(agency_id, agency.name, tuple(points), runway,
+                     where.days_elapsed if where else 0, where.days if where else running.closed_period.days)
+
+
+@dataclass(frozen=True)
+class TrendRank:
+    """One agency in the portfolio ranking: its runway, and how far the
+    running period's forecast usage departs from its recent trend."""
+
+    runway: BankRunway
+    forecast_used: int
+    trend_used: int  # average minutes used in the last closed periods (up to 3)
+
+    @property
+    def departure_pct(self) -> Decimal | None:
+        if not self.trend_used:
+            return None
+        return (Decimal(self.forecast_used - self.trend_used) * 100 / self.trend_used).quantize(Decimal("0.1"))
+
+
+def trend_ranking(viewer: Viewer, today: date, *, sessions: SessionFactory = default_sessions) -> list[TrendRank]:
+    """Every agency's runway with its forecast usage against its trend,
+    those running dry first (as :func:`runways`)."""
+    from billing.forecast import forecast_facts
+
+    viewer.require(Permission.VIEW_MINUTE_BANK)
+    running = Cycle.containing(today)
+    with sessions() as session:
+        banks = runways_in(session, today, viewer.scope)
+        current = previews_in(session, running, viewer.scope).previews
+    out = []
+    for runway in banks:
+        preview = current.get(runway.agency_id)
+        facts = preview.facts if preview else None
+        if facts is None:
+            out.append(TrendRank(runway, runway.used_so_far, 0))
+            continue
+        forecast = forecast_facts(facts, today).facts.call_totals.billable_minutes
+        recent = sorted((p for p in facts.usage_history if p.cycle < running and p.user_days > 0),
+                        key=lambda p: p.cycle, reverse=True)[:3]
+        trend = round(sum(p.minutes_used for p in recent) / len(recent)) if recent else 0
+        out.append(TrendRank(runway, forecast, trend))
+    return out

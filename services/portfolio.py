@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from billing import AgencyStatus, Cycle, LineCode, Status
+from billing.forecast import Standing, standing
 from db.ledger import agency_statuses
 from db.queries.agencies import agency_records
 
@@ -128,6 +129,11 @@ class Overview:
     statuses: tuple[AgencyStatus, ...]
     banks_running_dry: int = 0
     unissued_earlier: dict[str, int] = field(default_factory=dict)  # cycle -> agencies not issued
+
+    @property
+    def standing(self) -> Standing:
+        """Where the current cycle stands today: in progress until its cutoff."""
+        return standing(self.clock.cycle, self.clock.today)
 
     def with_status(self, *wanted: Status) -> list[AgencyStatus]:
         return [s for s in self.statuses if s.status in wanted]

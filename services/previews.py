@@ -14,20 +14,21 @@ others open their own from ``sessions``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
 
-from billing import Cycle, Invoice, InvoiceFacts, MinuteBankCarry, invoice_to_json, price_invoice
+from billing import Cycle, Invoice, InvoiceFacts, MinuteBankCarry, PeriodUsage, invoice_to_json, price_invoice
+from billing.forecast import Forecast, Standing, forecast_facts, line_basis, standing
 from billing.snapshot import InvoiceSnapshot, snapshot_of
 from db.invoicing import IssuedRef, invoice_facts, issued_invoices
 from db.queries.agencies import AgencyRecord, agency_records
 from db.scenario_export import scenario_document
 
 from .clock import billing_today
-from .cycles import current_cycle
 from .errors import BillingError, FieldError, NotFound
 from .unit_of_work import SessionFactory, default_sessions
 
@@ -127,20 +128,35 @@ def _previews(session: Session, cycle: Cycle, candidates: list[AgencyRecord],
     return result
 
 
-PREVIEW_HORIZON = 2  # cycles after the current one that can be previewed
 EARLIEST_CYCLE = Cycle(2000, 1)
 
 
-def require_previewable(cycle: Cycle) -> None:
-    """Refuse a cycle too far ahead to preview: it has no facts yet, and
-    each cycle's carry-over comes from the one before, so ``2080-01`` would
-    price 650 guesses in a chain (and ``3000-01`` overflow the stack)."""
-    latest = current_cycle(billing_today()).plus(PREVIEW_HORIZON)
+def latest_previewable(today: date) -> Cycle:
+    """The newest cycle a preview is offered for: the one after the cycle
+    whose closed period is running. Later cycles have no facts at all."""
+    return Cycle.containing(today).next()
+
+
+def require_previewable(cycle: Cycle, first_cycle: Cycle | None = None) -> None:
+    """Refuse, at once and in words, a cycle outside the range a preview
+    means anything for: after the next cycle (no facts yet, and each
+    cycle's carry-over comes from the one before, so ``2099-01`` would price
+    a chain of guesses) or, given the agency's ``first_cycle``, before it."""
+    latest = latest_previewable(billing_today())
     if cycle > latest:
         raise FieldError("Cycle", f"{cycle} is too far ahead to preview; previews go up to {latest}, "
-                                  f"{PREVIEW_HORIZON} cycles after the current one")
+                                  "the cycle after the running one")
     if cycle < EARLIEST_CYCLE:
         raise FieldError("Cycle", f"{cycle} is before {EARLIEST_CYCLE}, the first cycle the dashboard keeps")
+    if first_cycle is not None and cycle < first_cycle:
+        raise FieldError("Cycle", f"{cycle} is before the agency's first invoice, cycle {first_cycle}")
+
+
+def previewable_cycles(first_cycle: Cycle, today: date) -> list[Cycle]:
+    """The cycles a menu offers for an agency, newest first: from the next
+    cycle back to the agency's onboarding cycle (and never before 2000-01)."""
+    latest, first = latest_previewable(today), max(first_cycle, EARLIEST_CYCLE)
+    return [latest.plus(-i) for i in range(max(0, latest.months_since(first)) + 1)]
 
 
 def previews_in(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None = None, *,
@@ -210,12 +226,16 @@ def preview_invoice(agency_id: str, cycle: Cycle, *, sessions: SessionFactory = 
         return invoice_preview_in(session, agency_id, cycle)
 
 
-def invoice_json(agency_id: str, cycle: Cycle, *, sessions: SessionFactory = default_sessions) -> dict[str, Any]:
+def invoice_json(agency_id: str, cycle: Cycle, as_of: date | None = None, *, sessions: SessionFactory = default_sessions) -> dict[str, Any]:
     """The invoice document of SCENARIO_FORMAT.md (``manage.py preview``): the
     engine's output for a live preview, the frozen fields as written for an
-    issued invoice — either way what ``python -m billing invoice`` prints."""
+    issued invoice — either way what ``python -m billing invoice`` prints —
+    plus ``standing``: in progress or final on ``as_of`` (default today),
+    with the days elapsed, so a figure of a running cycle is never read as final."""
     preview = preview_invoice(agency_id, cycle, sessions=sessions)
-    return invoice_to_json(preview.invoice) if preview.invoice else preview.snapshot.public_document()
+    document = _document(preview.snapshot, preview.invoice)
+    document["standing"] = standing_document(standing(cycle, as_of or billing_today()), _all_actual(preview.snapshot))
+    return document
 
 
 def scenario(agency_id: str, cycle: Cycle, *, sessions: SessionFactory = default_sessions) -> dict[str, Any]:
@@ -223,3 +243,102 @@ def scenario(agency_id: str, cycle: Cycle, *, sessions: SessionFactory = default
     ``python -m billing invoice`` (``manage.py scenario``)."""
     with sessions() as session:
         return scenario_document(session=session, facts=live_facts_in(session, agency_id, cycle))
+
+
+# --- where a cycle stands, and its forecast at cutoff ------------------------------------
+
+@dataclass(frozen=True)
+class CycleForecast:
+    """A preview *so far* and its forecast at cutoff, side by side.
+
+    ``forecast`` is None when the cycle is final (or issued) on ``as_of``:
+    then the forecast is the preview itself. ``basis`` marks each line of
+    :attr:`forecast_snapshot` ``actual`` or ``forecast``."""
+
+    preview: CyclePreview
+    standing: Standing
+    forecast: Invoice | None
+    detail: Forecast | None
+    basis: tuple[str, ...]
+
+    @property
+    def so_far(self) -> InvoiceSnapshot:
+        return self.preview.snapshot
+
+    @property
+    def forecast_snapshot(self) -> InvoiceSnapshot:
+        return self.preview.snapshot if self.forecast is None else snapshot_of(self.forecast)
+
+    @property
+    def is_final(self) -> bool:
+        return self.forecast is None
+
+
+def _all_actual(snapshot: InvoiceSnapshot) -> tuple[str, ...]:
+    return tuple("actual" for _ in snapshot.lines)
+
+
+def _with_forecast_previous(facts: InvoiceFacts, before: CycleForecast) -> InvoiceFacts:
+    """This cycle's facts as they will be once the running previous cycle is
+    over: its forecast invoice's seats and bank carried over, and its
+    forecast usage in the history (instead of the usage so far)."""
+    assert before.forecast is not None and before.detail is not None
+    previous = before.forecast
+    used = before.detail.facts.call_totals.billable_minutes
+    history = tuple(PeriodUsage(p.cycle, used, p.user_days) if p.cycle == previous.cycle else p
+                    for p in facts.usage_history)
+    return replace(facts, seats_paid_in_advance=previous.lines[0].quantity,
+                   minute_bank=MinuteBankCarry(previous.minute_bank.closing_balance, previous.minute_bank.minutes),
+                   usage_history=history)
+
+
+def forecast_in(session: Session, agency_id: str, cycle: Cycle, as_of: date) -> CycleForecast:
+    """The preview of ``cycle`` and, while its closed period runs on
+    ``as_of``, the forecast at cutoff (see :mod:`billing.forecast`). The
+    next cycle's forecast starts from the running cycle's forecast, not from
+    its usage so far, which would leave a full bank and no replenishment."""
+    preview = invoice_preview_in(session, agency_id, cycle)
+    where = standing(cycle, as_of)
+    if preview.facts is None or where.is_final:
+        return CycleForecast(preview, where, None, None, _all_actual(preview.snapshot))
+    facts = preview.facts
+    if facts.onboarded_on not in cycle.closed_period and not standing(cycle.previous(), as_of).is_final:
+        before = forecast_in(session, agency_id, cycle.previous(), as_of)
+        if before.forecast is not None:
+            facts = _with_forecast_previous(facts, before)
+    detail = forecast_facts(facts, as_of)
+    invoice = price_invoice(detail.facts)
+    return CycleForecast(preview, where, invoice, detail, line_basis(invoice, where, forecast=True))
+
+
+def forecast_invoice(agency_id: str, cycle: Cycle, as_of: date, *,
+                     sessions: SessionFactory = default_sessions) -> CycleForecast:
+    """:func:`forecast_in`, in a transaction of its own."""
+    with sessions() as session:
+        return forecast_in(session, agency_id, cycle, as_of)
+
+
+def standing_document(where: Standing, basis: Sequence[str]) -> dict[str, Any]:
+    """The ``standing`` object a preview document carries: whether the
+    cycle is final, how many days are over, and each line's basis."""
+    return {"state": where.state, "as_of": where.as_of.isoformat(), "days_elapsed": where.days_elapsed,
+            "days": where.days, "lines": list(basis)}
+
+
+def _document(snapshot: InvoiceSnapshot, invoice: Invoice | None) -> dict[str, Any]:
+    return invoice_to_json(invoice) if invoice else snapshot.public_document()
+
+
+def forecast_documents(result: CycleForecast) -> dict[str, Any]:
+    """``{"so_far", "forecast", "days_elapsed", "days"}`` (``manage.py forecast``)."""
+    so_far = {**_document(result.so_far, result.preview.invoice),
+              "standing": standing_document(result.standing, _all_actual(result.so_far))}
+    forecast = {**_document(result.forecast_snapshot, result.forecast or result.preview.invoice),
+                "standing": standing_document(result.standing, result.basis)}
+    return {"so_far": so_far, "forecast": forecast, "days_elapsed": result.standing.days_elapsed,
+            "days": result.standing.days}
+
+
+def forecast_json(agency_id: str, cycle: Cycle, as_of: date | None = None, *,
+                  sessions: SessionFactory = default_sessions) -> dict[str, Any]:
+    return forecast_documents(forecast_invoice(agency_id, cycle, as_of or billing_today(), sessions=sessions))

@@ -14,6 +14,7 @@ import streamlit as st
 from billing import Cycle
 from services import agency_account, invoices, minute_bank, overdue, portfolio, review, usage_report
 from services import housekeeping as housekeeping_service
+from services import whatif as whatif_service
 from services.access import Viewer
 
 TTL = 60
@@ -96,3 +97,31 @@ def issue_readiness(viewer: Viewer, cycle: str) -> review.IssueReadiness:
 
 def clear() -> None:
     st.cache_data.clear()
+
+
+@st.cache_data(ttl=TTL, show_spinner="Pricing the what-if…")
+def whatif(viewer: Viewer, agency_id: str, cycle: str, changes: str, as_of: date) -> whatif_service.WhatIf:
+    """``changes`` is the changes document as JSON text (a hashable cache key)."""
+    return whatif_service.what_if(viewer, agency_id, Cycle.parse(cycle), whatif_service.changes_from_query(changes), as_of)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def whatif_quote(viewer: Viewer, agency_id: str, cycle: str, changes: str, as_of: date) -> tuple[str, bytes]:
+    view = invoice_view(viewer, agency_id, cycle, as_of)
+    return whatif_service.quote_pdf(whatif(viewer, agency_id, cycle, changes, as_of), view.agency.name,
+                                    view.agency.address, view.agency.billing_email)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Reading the minute-bank trend…")
+def bank_trend(viewer: Viewer, agency_id: str, today: date) -> minute_bank.BankTrend:
+    return minute_bank.bank_trend(viewer, agency_id, today)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Ranking the minute banks…")
+def trend_ranking(viewer: Viewer, today: date) -> list[minute_bank.TrendRank]:
+    return minute_bank.trend_ranking(viewer, today)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Re-pricing from the facts stored now…")
+def issued_vs_now(viewer: Viewer, agency_id: str, cycle: str) -> invoices.IssuedVsNow:
+    return invoices.issued_vs_now(viewer, agency_id, Cycle.parse(cycle))

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from services.agency_account import BankPoint
 from services.invoices import InvoiceView
-from services.minute_bank import BankDetail
+from services.minute_bank import BankDetail, BankTrend, TrendPoint
 from services.overdue import OverdueView
 
 from .format import counted, money_float, signed_usd, usd
@@ -102,14 +102,15 @@ def change_waterfall(view: InvoiceView) -> go.Figure:
 
 
 def bank_chart(detail: BankDetail) -> go.Figure:
-    """Daily usage, the balance, credits, and the projection to period end."""
+    """The running period day by day on ONE minutes axis: the balance, the
+    credits, and the projection to period end (dashed). Daily usage is in
+    the hover (as bars on the same axis it would be too small to read)."""
     runway = detail.runway
     figure = go.Figure()
-    figure.add_trace(go.Bar(name="Minutes used", x=[d.day for d in detail.days], y=[d.used for d in detail.days],
-                            marker_color="#90caf9", yaxis="y2", hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min used<extra></extra>"))
     figure.add_trace(go.Scatter(name="Bank balance", x=[d.day for d in detail.days], y=[d.balance for d in detail.days],
                                 mode="lines+markers", line=dict(color="#1565c0", width=3),
-                                hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min in the bank<extra></extra>"))
+                                customdata=[d.used for d in detail.days],
+                                hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min in the bank, %{customdata:,} used<extra></extra>"))
     credits = [d for d in detail.days if d.credited]
     if credits:
         figure.add_trace(go.Scatter(name="Credited (replenishment, onboarding)", x=[d.day for d in credits],
@@ -122,11 +123,66 @@ def bank_chart(detail: BankDetail) -> go.Figure:
                                     y=[p[1] for p in detail.projection], mode="lines", line=dict(color="#ef6c00", dash="dash"),
                                     hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min projected<extra></extra>"))
     figure.add_hline(y=0, line_color="#c62828", line_width=1)
-    figure.update_layout(yaxis=dict(title="Balance (min)", separatethousands=True),
-                         yaxis2=dict(title="Used per day (min)", overlaying="y", side="right", showgrid=False, separatethousands=True,
-                                     rangemode="tozero"))
-    figure.update_xaxes(range=[runway.period.start - timedelta(days=1), runway.period.end + timedelta(days=1)], tickformat="%a %b %d")
-    return _tidy(figure, 380)
+    figure.update_layout(yaxis=dict(title="Minutes in the bank", separatethousands=True))
+    figure.update_xaxes(range=[runway.period.start - timedelta(days=1), runway.period.end + timedelta(days=1)], tickformat="%b %d")
+    return _tidy(figure, 340)
+
+
+def trend_chart(trend: BankTrend) -> go.Figure:
+    """The bank cycle by cycle on ONE minutes axis: credited and used per
+    closed period (bars), the closing balance (line); the running period's
+    forecast at cutoff hatched and dashed, never drawn like history."""
+    history = [p for p in trend.points if p.kind == "history"]
+    so_far = [p for p in trend.points if p.kind == "so_far"]
+    forecast = [p for p in trend.points if p.kind == "forecast"]
+    figure = go.Figure()
+
+    def hover(label: str) -> str:
+        return ("Cycle %{customdata[0]}: %{y:,} min " + label + "<br>opened %{customdata[1]:,} · replenishment billed "
+                "%{customdata[2]:,}<extra></extra>")
+
+    def data(points: list[TrendPoint]) -> list[list[object]]:
+        return [[str(p.cycle), p.opening, p.replenishment] for p in points]
+
+    x = lambda points: [p.period.end for p in points]  # noqa: E731
+    figure.add_trace(go.Bar(name="Credited", x=x(history + so_far), y=[p.credited for p in history + so_far],
+                            marker_color="#81c784", customdata=data(history + so_far), hovertemplate=hover("credited")))
+    figure.add_trace(go.Bar(name="Used", x=x(history + so_far), y=[p.used for p in history + so_far],
+                            marker_color="#64b5f6", customdata=data(history + so_far),
+                            hovertemplate=hover("used (so far in the running period)")))
+    if forecast:
+        figure.add_trace(go.Bar(name="Used, forecast at cutoff", x=x(forecast), y=[p.used for p in forecast],
+                                marker=dict(color="rgba(100,181,246,0.35)", line=dict(color="#1565c0", width=1.5),
+                                            pattern=dict(shape="/", fgcolor="#1565c0")),
+                                customdata=data(forecast), hovertemplate=hover("used (forecast)")))
+    figure.add_trace(go.Scatter(name="Closing balance", x=x(history), y=[p.closing for p in history], mode="lines+markers",
+                                line=dict(color="#0d47a1", width=3), customdata=data(history),
+                                hovertemplate=hover("at cutoff")))
+    if history and forecast:
+        tail = [history[-1], *forecast]
+        figure.add_trace(go.Scatter(name="Closing balance, forecast", x=x(tail), y=[p.closing for p in tail],
+                                    mode="lines+markers", line=dict(color="#ef6c00", width=3, dash="dash"),
+                                    marker=dict(symbol="circle-open", size=10), customdata=data(tail),
+                                    hovertemplate=hover("at cutoff (forecast)")))
+    if so_far:
+        figure.add_trace(go.Scatter(name="In the bank now", x=[trend.runway.today if trend.runway else so_far[0].period.end],
+                                    y=[so_far[0].closing], mode="markers",
+                                    marker=dict(symbol="diamond", size=12, color="#6a1b9a"),
+                                    hovertemplate="Today: %{y:,} min in the bank<extra></extra>"))
+    dry = trend.runway.dry_on if trend.runway else None
+    if dry is not None and trend.points and dry <= trend.points[-1].period.end + timedelta(days=45):
+        # a shape and an annotation: plotly's add_vline cannot place its annotation on a date axis
+        figure.add_shape(type="line", x0=dry.isoformat(), x1=dry.isoformat(), y0=0, y1=1, yref="paper",
+                         line=dict(color="#c62828", dash="dot", width=1.5))
+        figure.add_annotation(x=dry.isoformat(), y=1, yref="paper", text=f"runs dry ~{dry:%b %d}", showarrow=False,
+                              xanchor="right", yanchor="bottom", font=dict(color="#c62828", size=11))
+    figure.add_hline(y=0, line_color="#c62828", line_width=1)
+    figure.update_layout(barmode="group", bargap=0.25, yaxis=dict(title="Minutes", separatethousands=True))
+    # Two-line month labels, never rotated: they stay readable on a phone.
+    figure.update_xaxes(tickformat="%b<br>%Y", dtick="M1" if len(trend.points) <= 6 else "M3", tickangle=0)
+    figure = _tidy(figure, 400)
+    figure.update_layout(legend=dict(orientation="h", y=-0.24, yanchor="top", x=0), margin=dict(t=30, b=90))
+    return figure
 
 
 def aging_bars(view: OverdueView) -> go.Figure:

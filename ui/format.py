@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from billing.calendar import weekday_date
 from billing.money import format_count, format_signed_usd, format_usd
@@ -32,6 +33,11 @@ def counted(value: int, noun: str, plural: str | None = None) -> str:
     word = noun if value == 1 else plural or (noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou"
                                               else noun + "s")
     return f"{format_count(value)} {word}"
+
+
+def per_user_day(rate: Fraction) -> str:
+    """An exact rate of minutes per user-day to two places, ``13.90`` (display only)."""
+    return f"{Decimal(rate.numerator) / Decimal(rate.denominator):,.2f}"
 
 
 def days(value: int | None) -> str:
