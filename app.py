@@ -78,6 +78,7 @@ st.session_state[VIEWER_KEY] = viewer
 page = st.navigation(navigation_pages(viewer))
 
 with st.sidebar:
+    write_cookie()  # first: a reload right after signing in should already find the cookie
     scope = f" · {counted(len(viewer.agencies), 'agency')}" if viewer.agencies is not None else ""
     st.markdown(f"**{md(viewer.name, limit=80)}**  \n{viewer.role.label}{scope}")
     if st.button("Sign out", icon=":material/logout:", key="sign_out"):
@@ -87,7 +88,6 @@ with st.sidebar:
                  help="Ends your sessions in every browser and on every device"):
         sign_out(everywhere=True)
         st.rerun()
-    write_cookie()
 try:
     page.run()
 except InvoiceIntegrityError as error:

@@ -35,7 +35,7 @@ manages = viewer.can(Permission.MANAGE_MESSAGES)
 ops_only = not viewer.can(Permission.VIEW_INVOICES)
 st.caption(
     "Housekeeping reminders go out on the 18th and the 22nd, invoices once issued on the 25th, receipts with each "
-    "payment, overdue notices from the day after the due date; `manage.py notify` sends them daily, each once. "
+    "payment, overdue notices from the day after the due date; the daily manage.py notify sends them, each once. "
     f"Messages go to {md(delivery_description(), limit=200)}."
     + (" You see the overdue and restriction notices." if ops_only else "")
 )
@@ -79,7 +79,7 @@ if view.paused:
 if manages:
     with st.expander("Send what is due today"):
         st.caption(f"Renders the messages due on {md(day(today))} and sends them with anything pending, "
-                   "like the daily `manage.py notify`. Nothing already sent goes out again.")
+                   "like the daily manage.py notify. Nothing already sent goes out again.")
         if st.button("Send now", icon=":material/send:", key="msg_send_now"):
             with st.spinner("Rendering and sending…"):
                 summary = send_now(viewer, today)

@@ -52,6 +52,7 @@ def test_every_page_of_a_role_has_no_serious_violation(server, browser, role):
     page.get_by_role("button", name="Sign in").click()
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav).to_be_visible(timeout=90_000)  # the first sign-in of a cold server on a busy machine
+    kit.wait_for_session_cookie(page)
     links = [link.get_attribute("href") or "" for link in nav.locator("a").all()]
     assert links, f"{role} sees no pages"
     found = {}

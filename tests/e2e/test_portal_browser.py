@@ -12,6 +12,7 @@ import pytest
 
 from db.seed import DEMO_ACCOUNTS, DEMO_CONTACT_AGENCY
 
+from . import test_browser as kit
 from .test_browser import CHROMIUM, FINANCE, browser, page, server  # noqa: F401  (fixtures)
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - test_browser skips the module first
@@ -23,16 +24,13 @@ CONTACT = next((email, password) for email, _, role, password in DEMO_ACCOUNTS i
 
 
 def _sign_in(tab: Page, base: str, account: tuple[str, str], path: str = "/") -> None:
+    """Sign in through the form; the session cookie then carries every URL typed into the address bar."""
     tab.goto(base + path)
-    _sign_in_here(tab, account)
-    expect(tab.get_by_test_id("stSidebarNav")).to_be_visible()
-
-
-def _sign_in_here(tab: Page, account: tuple[str, str]) -> None:
-    """The sign-in form (a URL typed into the address bar is a new Streamlit session: it signs in again)."""
     tab.locator('input[aria-label="E-mail"]').fill(account[0])
     tab.locator('input[aria-label="Password"]').fill(account[1])
     tab.get_by_role("button", name="Sign in").click()
+    expect(tab.get_by_test_id("stSidebarNav")).to_be_visible()
+    kit.wait_for_session_cookie(tab)
 
 
 def test_an_agency_contact_reaches_their_agency_and_nothing_else(server, page):  # noqa: F811
@@ -49,16 +47,12 @@ def test_an_agency_contact_reaches_their_agency_and_nothing_else(server, page): 
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     assert DEMO_CONTACT_AGENCY in download.value.suggested_filename
 
-    page.goto(f"{server}/agency?agency=A-1002")  # another agency, by URL
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    _sign_in_here(page, CONTACT)
+    page.goto(f"{server}/agency?agency=A-1002")  # another agency, by URL (still signed in: the session cookie)
     expect(page.get_by_text("not yours to see")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile(DEMO_CONTACT_AGENCY))).to_be_visible()  # their own agency instead
     expect(page.get_by_text("Brightpath Benefits")).to_have_count(0)
 
     page.goto(f"{server}/overdue")
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    _sign_in_here(page, CONTACT)
     expect(page.get_by_text("does not have access to this page")).to_be_visible()
 
 
