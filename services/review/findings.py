@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
 
 from billing.money import format_count
+
+from ..invoices import LineChange
 
 
 class Severity(StrEnum):
@@ -94,18 +95,7 @@ LABELS: dict[FindingCode, str] = {
 Number = str | int
 
 
-@dataclass(frozen=True)
-class LineMove:
-    """How much one kind of line moved between two invoices."""
-
-    code: str
-    title: str
-    previous: Decimal
-    current: Decimal
-
-    @property
-    def delta(self) -> Decimal:
-        return self.current - self.previous
+LineMove = LineChange  # how much one kind of line moved between two invoices: the invoice page's own value
 
 
 @dataclass(frozen=True)
