@@ -51,6 +51,13 @@ cycle = Cycle.parse(cycle_text)
 right.caption(f"Closed period {md(day(cycle.closed_period.start))} – {md(day(cycle.closed_period.end))} · "
               f"invoice date {md(day(cycle.invoice_date))}" + ("" if acts else " · read only: finance approves"))
 
+if today <= cycle.cutoff:
+    elapsed = (today - cycle.closed_period.start).days
+    st.info(f"Cycle {cycle} is in progress: {counted(max(elapsed, 0), 'day')} of {cycle.closed_period.days} of its closed "
+            f"period are over (it ends on {md(day(cycle.cutoff))}). The findings price the facts stored so far, so a "
+            "total compared with a full previous cycle looks low; review it again after the cutoff.",
+            icon=":material/hourglass_top:")
+
 flash = st.session_state.pop(FLASH, None)
 if flash:
     kind, text = flash

@@ -112,3 +112,11 @@ def test_an_account_manager_reads_only_their_agencies_and_acts_on_nothing(viewer
     assert not at.get("popover") and not [k for k in _keys(at, "text_input") if k.startswith(("ack_", "approve"))]
     assert not [b for b in at.button if b.key and b.key.startswith(("approve", "review_issue"))]
     assert any("read only" in c.value for c in at.caption)
+
+
+def test_a_cycle_still_in_progress_says_so_above_its_findings(viewer_app):
+    running = _review(viewer_app("finance"), cycle="2026-12")  # on Wed 2026-11-25 its closed period has just begun
+    infos = [i.value for i in running.info]
+    assert any(text.startswith("Cycle 2026-12 is in progress: 1 day of 30") for text in infos), infos
+    closed = _review(viewer_app("finance"), cycle="2026-11")
+    assert not any("is in progress" in i.value for i in closed.info)
