@@ -103,7 +103,8 @@ def _forget(reason: str, spent: str | None = None) -> None:
     if spent:
         st.session_state[SPENT_COOKIE_KEY] = spent
     st.session_state[COOKIE_WRITE_KEY] = ""
-    st.cache_data.clear()
+    # No cache clearing here: every cached result is keyed by the viewer (with its stamp), and
+    # one person's session ending must not make every other person's next page slow.
     if was_signed_in:
         st.session_state["_signed_out_because"] = reason
 
