@@ -70,7 +70,7 @@ def server(tmp_path_factory):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a fresh venv compiles every module on the first start
         while True:
             try:
                 if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read().strip() == b"ok":
