@@ -83,14 +83,11 @@ class AgingRow:
     balance: Decimal
 
 
-@dataclass(frozen=True)
-class AccountLedger:
-    """The account up to ``as_of``: entries oldest first, and the engine's status."""
+class _StatusFigures:
+    """Balance, credit and state read from the engine's status (paid up when
+    there is none yet): one definition for the ledger and the statement."""
 
-    agency: AgencyInfo
-    as_of: date
-    entries: tuple[AccountEntry, ...]
-    status: AgencyStatus | None  # None: nothing invoiced or paid yet
+    status: AgencyStatus | None
 
     @property
     def balance(self) -> Decimal:
@@ -106,7 +103,17 @@ class AccountLedger:
 
 
 @dataclass(frozen=True)
-class Statement:
+class AccountLedger(_StatusFigures):
+    """The account up to ``as_of``: entries oldest first, and the engine's status."""
+
+    agency: AgencyInfo
+    as_of: date
+    entries: tuple[AccountEntry, ...]
+    status: AgencyStatus | None  # None: nothing invoiced or paid yet
+
+
+@dataclass(frozen=True)
+class Statement(_StatusFigures):
     """A statement of account for ``start``..``end`` (inclusive)."""
 
     agency: AgencyInfo
@@ -121,18 +128,6 @@ class Statement:
     def closing_balance(self) -> Decimal:
         """Owed minus credit on ``end``: what the running balance ends at."""
         return self.balance - self.credit
-
-    @property
-    def balance(self) -> Decimal:
-        return self.status.balance if self.status else ZERO
-
-    @property
-    def credit(self) -> Decimal:
-        return self.status.credit if self.status else ZERO
-
-    @property
-    def state(self) -> Status:
-        return self.status.status if self.status else Status.PAID_UP
 
     @property
     def charges(self) -> Decimal:
