@@ -249,8 +249,8 @@ def test_notify_exits_3_while_messages_stay_queued_0_once_sent_and_2_on_bad_inpu
     assert down.returncode == 3, down.stderr
     queued = json.loads(down.stdout)
     assert queued["pending"] == {"invoice_posted": len(_issued(sessions))} and "pw-secret" not in down.stdout + down.stderr
-    with sessions() as session:  # the retry is due
-        session.execute(OutboxMessage.__table__.update().values(next_attempt_at=NOW))
+    with sessions() as session:  # the retry is due: the command's clock is the pinned day at today's wall time
+        session.execute(OutboxMessage.__table__.update().values(next_attempt_at=NOW - timedelta(days=1)))
     up = _manage(seeded_url, "notify", "--date", "2026-11-25", smtp_url=smtp.url)
     assert up.returncode == 0, up.stderr
     assert json.loads(up.stdout)["sent"] == {"invoice_posted": len(_issued(sessions))}
