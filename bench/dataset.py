@@ -1,9 +1,11 @@
 """The benchmark datasets, generated through the demo seed (``services.demo.seed_demo``,
 the same code as ``manage.py seed``) and cached by their options.
 
-"large": 500 agencies, ~12,000 users, ~1,000,000 calls in the closed period
-of cycle 2026-11 (the one being previewed), 14 months of daily rollup history,
-~20,000 dialing numbers, ~30,000 appointments, a year of issued invoices and
+Three sizes of one shape, so costs can be compared as the portfolio grows:
+"small" 50 agencies, "large" 500 (~14,000 users, ~1,200,000 calls in the
+closed period of cycle 2026-11, the one being previewed) and "xlarge" 5,000
+(~140,000 users, ~12,000,000 calls); each with 14 months of daily rollup
+history, dialing numbers, appointments and a year of issued invoices and
 payments. "quick": the same shape, small enough for CI.
 """
 
@@ -26,9 +28,17 @@ from services.unit_of_work import sessions_for
 CACHE = Path(__file__).resolve().parent / ".data"
 TODAY = date(2026, 11, 25)
 
+
+def _portfolio(agencies: int) -> SeedOptions:
+    """The benchmark portfolio's shape at ``agencies`` agencies (one seed per size)."""
+    return SeedOptions(agencies=agencies, months=14, seed=agencies, today=TODAY, min_users=4, max_users=45,
+                       calls_per_user_day=8.2, numbers_per_user=1.7, appointments_scale=0.22)
+
+
 SIZES = {
-    "large": SeedOptions(agencies=500, months=14, seed=500, today=TODAY, min_users=4, max_users=45,
-                         calls_per_user_day=8.2, numbers_per_user=1.7, appointments_scale=0.22),
+    "small": _portfolio(50),
+    "large": _portfolio(500),
+    "xlarge": _portfolio(5_000),
     "quick": SeedOptions(agencies=20, months=6, seed=20, today=TODAY, min_users=5, max_users=30,
                          calls_per_user_day=3.0, numbers_per_user=1.0, appointments_scale=0.5),
 }
@@ -79,7 +89,7 @@ def sqlite_dataset(size: str, *, log=print) -> tuple[str, DatasetFacts]:  # type
         started = time.perf_counter()
         seed_demo(options, sessions=sessions_for(get_engine(f"sqlite:///{partial}")),
                   progress=lambda message, fraction: log(f"  [{fraction:5.0%}] {message}")
-                  if size == "large" and message.startswith(("users", "issuing", "payments", "done")) else None)
+                  if size in ("large", "xlarge") and message.startswith(("users", "issuing", "payments", "done")) else None)
         dispose_engines()
         stamp.write_text(f"{time.perf_counter() - started:.1f}")
         shutil.move(partial, path)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ITEMS = ["1. portfolio preview", "7. floor", "2. preview of one agency", "3. overdue statuses", "4a. one invoice PDF",
+ITEMS = ["1. portfolio preview", "7. honest floor", "7b. call floor", "2. preview of one agency", "3. overdue statuses", "4a. one invoice PDF",
          "4b. PDF archive", "5. import of", "6. first render of pages/overview.py", "6. first render of pages/invoices.py"]
 
 
