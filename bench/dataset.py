@@ -98,15 +98,28 @@ def sqlite_dataset(size: str, *, log=print) -> tuple[str, DatasetFacts]:  # type
 
 
 def postgres_dataset(size: str, server_url: str, *, log=print) -> tuple[str, DatasetFacts]:  # type: ignore[no-untyped-def]
-    """Seed ``size`` into a new database on the PostgreSQL server of ``server_url``."""
+    """``size`` seeded into database ``bench_<size>_<key>`` on the server of
+    ``server_url``: generated once (into a ``…_partial`` database renamed when
+    complete) and reused while it exists, like the SQLite files."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from pg import create_database
+    import psycopg
+    from pg import _connect_kwargs, create_database, drop_database, with_database
 
-    url = create_database(server_url, f"bench_{size}_{_key(SIZES[size])}_{int(time.time())}")
-    log(f"generating the {size} dataset on PostgreSQL…")
-    started = time.perf_counter()
-    seed_demo(SIZES[size], sessions=sessions_for(get_engine(url)))
-    seconds = time.perf_counter() - started
-    return url, count_facts(url, seconds)
+    name = f"bench_{size}_{_key(SIZES[size])}"
+    with psycopg.connect(**_connect_kwargs(server_url), autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    seconds_file = CACHE / f"{name}.pg-seconds"
+    if not exists:
+        drop_database(server_url, f"{name}_partial")
+        url = create_database(server_url, f"{name}_partial")
+        log(f"generating the {size} dataset on PostgreSQL (one time)…")
+        started = time.perf_counter()
+        seed_demo(SIZES[size], sessions=sessions_for(get_engine(url)))
+        seconds_file.write_text(f"{time.perf_counter() - started:.1f}")
+        dispose_engines()
+        with psycopg.connect(**_connect_kwargs(server_url), autocommit=True) as connection:
+            connection.execute(f'ALTER DATABASE "{name}_partial" RENAME TO "{name}"')
+    url = with_database(server_url, name)
+    return url, count_facts(url, float(seconds_file.read_text()) if seconds_file.exists() else 0.0)

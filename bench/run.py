@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py                    # the large dataset (500 agencies) on SQLite
     .venv/bin/python bench/run.py --size xlarge      # 5,000 agencies (small: 50)
-    .venv/bin/python bench/run.py --postgres         # ... and on a throwaway PostgreSQL
+    .venv/bin/python bench/run.py --postgres         # ... and on a local PostgreSQL kept in bench/.data/pg
     .venv/bin/python bench/run.py --quick            # a small version for CI (< 1 minute)
 
 Prints one line per item: the median of several runs (min and max beside it),
@@ -207,7 +207,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a small dataset and fewer runs (CI)")
     parser.add_argument("--size", choices=["small", "large", "xlarge"], default="large",
                         help="50, 500 or 5,000 agencies (bench/dataset.py)")
-    parser.add_argument("--postgres", action="store_true", help="also on a throwaway PostgreSQL cluster")
+    parser.add_argument("--postgres", action="store_true", help="also on a local PostgreSQL cluster (bench/pgserver.py)")
     parser.add_argument("--postgres-url", help="an existing PostgreSQL server instead of a throwaway one")
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--import-rows", type=int, default=None, help="rows of the calls import (item 5; 0 skips it)")
@@ -224,9 +224,9 @@ def main() -> int:
     if args.postgres or args.postgres_url:
         server = None
         if not args.postgres_url:
-            from pg import ThrowawayPostgres
+            from pgserver import BenchPostgres
 
-            server = ThrowawayPostgres().start()
+            server = BenchPostgres().start()  # its datasets are kept under bench/.data/pg for the next run
         try:
             pg_url, pg_facts = postgres_dataset(size, args.postgres_url or server.url,  # type: ignore[union-attr]
                                                 log=lambda message: print(message, file=sys.stderr, flush=True))
