@@ -111,8 +111,8 @@ def portfolio(viewer: Viewer, cycle: Cycle, *, sessions: SessionFactory = defaul
     previous cycle's total beside it."""
     viewer.require(Permission.VIEW_INVOICES)
     with sessions() as session:
-        current = previews_in(session, cycle, viewer.scope)
         previous = previews_in(session, cycle.previous(), viewer.scope)
+        current = previews_in(session, cycle, viewer.scope, earlier=previous)  # its carry-over reads them: once
         return _portfolio(session, viewer, current, previous)
 
 

@@ -36,9 +36,17 @@ def _record(row: Agency) -> AgencyRecord:
     return AgencyRecord(row.id, row.name, row.onboarded_on, row.address, row.billing_email, row.account_manager)
 
 
+_RECORD_COLUMNS = (Agency.id, Agency.name, Agency.onboarded_on, Agency.address, Agency.billing_email,
+                   Agency.account_manager)
+
+
 def agency_records(*, session: Session, agency_ids: Sequence[str] | None = None) -> list[AgencyRecord]:
-    """Every (or the given) agency, by id."""
-    return [_record(row) for row in stored.agencies(session, agency_ids)]
+    """Every (or the given) agency, by id: the six columns, not ORM rows (every
+    portfolio page reads all agencies, several times at 5,000 of them)."""
+    query = select(*_RECORD_COLUMNS).order_by(Agency.id)
+    if agency_ids is not None:
+        query = query.where(Agency.id.in_(list(agency_ids)))  # type: ignore[attr-defined]
+    return [AgencyRecord(*row) for row in session.execute(query)]
 
 
 def agency_record(*, session: Session, agency_id: str) -> AgencyRecord | None:
