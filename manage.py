@@ -451,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     review = sub.add_parser("review", help="print the review of a cycle as JSON: every agency's findings and approval")
     review.add_argument("--cycle", required=True, type=_cycle)
-    review.add_argument("--today", type=_date, help="the day the ledger checks look at (default: today)")
+    review.add_argument("--today", type=_date, help="the review day: what the ledger checks look at, and whether the "
+                        "cycle is in progress (checked on its forecast at cutoff) or final (default: today)")
 
     approve = sub.add_parser("approve", help="approve previews for issuing (refuses an unacknowledged blocking finding)")
     approve.add_argument("--cycle", required=True, type=_cycle)

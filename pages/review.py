@@ -51,13 +51,6 @@ cycle = Cycle.parse(cycle_text)
 right.caption(f"Closed period {md(day(cycle.closed_period.start))} – {md(day(cycle.closed_period.end))} · "
               f"invoice date {md(day(cycle.invoice_date))}" + ("" if acts else " · read only: finance approves"))
 
-if today <= cycle.cutoff:
-    elapsed = (today - cycle.closed_period.start).days
-    st.info(f"Cycle {cycle} is in progress: {counted(max(elapsed, 0), 'day')} of {cycle.closed_period.days} of its closed "
-            f"period are over (it ends on {md(day(cycle.cutoff))}). The findings price the facts stored so far, so a "
-            "total compared with a full previous cycle looks low; review it again after the cutoff.",
-            icon=":material/hourglass_top:")
-
 flash = st.session_state.pop(FLASH, None)
 if flash:
     kind, text = flash
@@ -69,9 +62,20 @@ try:
 except BillingError as error:
     st.warning(md(error), icon=":material/info:")
     st.stop()
+if review.in_progress and review.standing is not None:
+    where = review.standing
+    st.info(f"Cycle {cycle} is in progress: {counted(where.days_elapsed, 'day')} of {where.days} of its closed period "
+            f"are over (it ends on {md(day(cycle.cutoff))}). The checks use the **forecast at cutoff**: the usage so far "
+            "completed at each agency's recent minutes per user-day, so totals, minute banks and replenishments are "
+            f"compared with cycle {cycle.previous()} as they will be at the cutoff (seats, numbers and appointments as "
+            "stored so far). Approving approves the preview so far, what would be issued today: it goes stale as the "
+            "rest of the period is imported, so review again after the cutoff.",
+            icon=":material/hourglass_top:")
 if not review.rows:
     empty_state(f"No agency has an invoice in cycle {cycle}.")
     st.stop()
+FORECAST = review.in_progress
+TOTAL = "Forecast total" if FORECAST else "Total"
 
 live = [r for r in review.rows if r.state is not ReviewState.ISSUED]
 ready = review.with_state(ReviewState.READY, ReviewState.STALE)
@@ -100,7 +104,8 @@ if acts and live:
         with st.popover(f"Approve {counted(len(approvable), 'ready agency', 'ready agencies')} ({total_ready})",
                         icon=":material/task_alt:", disabled=not approvable):
             st.markdown(f"Approves every agency with no unacknowledged blocking finding: "
-                        f"{counted(len(approvable), 'invoice')} totalling **{md(total_ready)}**. "
+                        f"{counted(len(approvable), 'invoice')} totalling **{md(total_ready)}**"
+                        + (" so far (not the forecast: what would be issued today)" if FORECAST else "") + ". "
                         f"{counted(len(blocked), 'blocked agency', 'blocked agencies')} stay unapproved.")
             note_all = st.text_input("Note (optional)", key="approve_all_note", max_chars=1000)
             if st.button("Approve all ready", type="primary", key="approve_all"):
@@ -132,34 +137,41 @@ sort = st.segmented_control("Sort by", SORTS, default="Severity", key="review_so
 
 def _sort_key(row: AgencyReview) -> tuple:  # type: ignore[type-arg]
     if sort == "Amount":
-        return (-row.total, row.agency_id)
+        return (-row.compared_total, row.agency_id)
     if sort == "Change":
-        change = ZERO if row.previous_total is None else abs(row.total - row.previous_total)
-        return (-change, row.agency_id)
+        return (-abs(row.change or ZERO), row.agency_id)
     if sort == "Agency":
         return (row.agency_id,)
-    return (len(row.open_blocking) == 0, -row.blocking, -row.warnings, -row.total, row.agency_id)
+    return (len(row.open_blocking) == 0, -row.blocking, -row.warnings, -row.compared_total, row.agency_id)
 
 
 rows = sorted(review.rows, key=_sort_key)
-frame = pd.DataFrame({
+columns = {
     "Name": [r.name for r in rows],
     "State": [r.state.label for r in rows],
     "Blocking": [len(r.open_blocking) for r in rows],
     "Warnings": [r.warnings for r in rows],
     "Findings": ["; ".join(f.code.label for f in r.findings) or "—" for r in rows],
-    "Total": [money_float(r.total) for r in rows],
-    "Change": [None if r.previous_total is None else money_float(r.total - r.previous_total) for r in rows],
-    "Approved by": [r.approval.by if r.approval else "—" for r in rows],
-    "Agency": [r.agency_id for r in rows],
-})
+    TOTAL: [money_float(r.compared_total) for r in rows],
+    "Change": [None if r.change is None else money_float(r.change) for r in rows],
+}
+if FORECAST:
+    columns["So far"] = [money_float(r.total) for r in rows]
+frame = pd.DataFrame({**columns, "Approved by": [r.approval.by if r.approval else "—" for r in rows],
+                      "Agency": [r.agency_id for r in rows]})
 picked = st.dataframe(
     frame, hide_index=True, width="stretch", key="review_table", placeholder="—", on_select="rerun",
     selection_mode="single-row",
     column_config={
         "Blocking": st.column_config.NumberColumn("Blocking", help="Blocking findings not acknowledged"),
-        "Total": st.column_config.NumberColumn("Total", format="dollar"),
-        "Change": st.column_config.NumberColumn("Change", format="dollar", help=f"Against cycle {cycle.previous()}"),
+        TOTAL: st.column_config.NumberColumn(
+            TOTAL, format="dollar",
+            help="The forecast at cutoff: what the checks compare" if FORECAST else "The invoice's total"),
+        "Change": st.column_config.NumberColumn(
+            "Change", format="dollar",
+            help=f"{TOTAL} against cycle {cycle.previous()}" + (" (its forecast while it runs too)" if FORECAST else "")),
+        "So far": st.column_config.NumberColumn(
+            "So far", format="dollar", help="The preview so far: what would be issued today, and what approving approves"),
     },
 )
 picked_rows = getattr(getattr(picked, "selection", None), "rows", None) or []
@@ -179,9 +191,11 @@ agency_id = st.selectbox("Agency", choices, index=choices.index(linked) if linke
 st.query_params["agency"] = agency_id
 row = review.row(agency_id)
 assert row is not None
-change = None if row.previous_total is None else row.total - row.previous_total
 st.markdown(f"#### {md(row.name)} ({md(row.agency_id)}) · {STATE_BADGES[row.state]}")
-st.markdown(f"Total **{md(usd(row.total))}** · {md(signed_usd(change))} against cycle {cycle.previous()}"
+figure = (f"Forecast total at cutoff **{md(usd(row.compared_total))}** (so far {md(usd(row.total))})"
+          if row.forecast_total is not None else f"Total **{md(usd(row.total))}**")
+st.markdown(f"{figure} · {md(signed_usd(row.change))} against cycle {cycle.previous()}"
+            + (" (forecast)" if row.previous_forecast_total is not None else "")
             + (f" · account manager {md(row.account_manager)}" if row.account_manager else ""))
 invoice_page_link(row.agency_id, str(cycle), "Open the invoice")
 if row.approval is not None:
@@ -215,8 +229,10 @@ for index, finding in enumerate(row.findings):
         if finding.lines:
             st.dataframe(pd.DataFrame({
                 "Line": [m.title for m in finding.lines],
-                f"Cycle {cycle.previous()}": [usd(m.previous) for m in finding.lines],
-                f"Cycle {cycle}": [usd(m.current) for m in finding.lines],
+                f"Cycle {cycle.previous()}" + (" (forecast)" if row.previous_forecast_total is not None else ""):
+                    [usd(m.previous) for m in finding.lines],
+                f"Cycle {cycle}" + (" (forecast)" if row.forecast_total is not None else ""):
+                    [usd(m.current) for m in finding.lines],
                 "Change": [signed_usd(m.delta) for m in finding.lines],
             }), hide_index=True, width="stretch", key=f"moves_{index}")
         if acts and not ack and row.state is not ReviewState.ISSUED:

@@ -44,10 +44,18 @@ class CyclePreview:
     invoice: Invoice | None = None
     facts: InvoiceFacts | None = None
     issued: IssuedRef | None = None
+    # Set on a forecast at cutoff (:func:`forecast_previews`): how the usage
+    # so far was completed; ``facts`` are then the completed facts. None: the
+    # preview prices the stored facts as they are.
+    forecast: Forecast | None = None
 
     @property
     def is_issued(self) -> bool:
         return self.issued is not None
+
+    @property
+    def is_forecast(self) -> bool:
+        return self.forecast is not None
 
     @property
     def total(self) -> Decimal:
@@ -278,14 +286,12 @@ def _all_actual(snapshot: InvoiceSnapshot) -> tuple[str, ...]:
     return tuple("actual" for _ in snapshot.lines)
 
 
-def _with_forecast_previous(facts: InvoiceFacts, before: CycleForecast) -> InvoiceFacts:
+def _with_forecast_previous(facts: InvoiceFacts, previous: Invoice, previous_used: int) -> InvoiceFacts:
     """This cycle's facts as they will be once the running previous cycle is
     over: its forecast invoice's seats and bank carried over, and its
-    forecast usage in the history (instead of the usage so far)."""
-    assert before.forecast is not None and before.detail is not None
-    previous = before.forecast
-    used = before.detail.facts.call_totals.billable_minutes
-    history = tuple(PeriodUsage(p.cycle, used, p.user_days) if p.cycle == previous.cycle else p
+    forecast usage (``previous_used`` minutes) in the history instead of the
+    usage so far."""
+    history = tuple(PeriodUsage(p.cycle, previous_used, p.user_days) if p.cycle == previous.cycle else p
                     for p in facts.usage_history)
     return replace(facts, seats_paid_in_advance=previous.lines[0].quantity,
                    minute_bank=MinuteBankCarry(previous.minute_bank.closing_balance, previous.minute_bank.minutes),
@@ -304,11 +310,49 @@ def forecast_in(session: Session, agency_id: str, cycle: Cycle, as_of: date) -> 
     facts = preview.facts
     if facts.onboarded_on not in cycle.closed_period and not standing(cycle.previous(), as_of).is_final:
         before = forecast_in(session, agency_id, cycle.previous(), as_of)
-        if before.forecast is not None:
-            facts = _with_forecast_previous(facts, before)
+        if before.forecast is not None and before.detail is not None:
+            facts = _with_forecast_previous(facts, before.forecast, before.detail.facts.call_totals.billable_minutes)
     detail = forecast_facts(facts, as_of)
     invoice = price_invoice(detail.facts)
     return CycleForecast(preview, where, invoice, detail, line_basis(invoice, where, forecast=True))
+
+
+def _forecast_of(preview: CyclePreview, as_of: date, before: CyclePreview | None) -> CyclePreview:
+    """One live preview's forecast at cutoff on ``as_of``, as a preview; the
+    preview itself when it is issued or its cycle is final. ``before``: the
+    previous cycle's preview of the same agency as :func:`forecast_previews`
+    made it (a forecast when that cycle runs too), as in :func:`forecast_in`."""
+    facts = preview.facts
+    if facts is None or preview.is_issued or standing(preview.cycle, as_of).is_final:
+        return preview
+    if before is not None and before.forecast is not None and before.invoice is not None and before.facts is not None \
+            and facts.onboarded_on not in preview.cycle.closed_period:
+        facts = _with_forecast_previous(facts, before.invoice, before.facts.call_totals.billable_minutes)
+    detail = forecast_facts(facts, as_of)
+    invoice = price_invoice(detail.facts)
+    return CyclePreview(preview.agency_id, preview.agency_name, preview.cycle, snapshot_of(invoice), invoice=invoice,
+                        facts=detail.facts, forecast=detail)
+
+
+def forecast_previews(previews: CyclePreviews, as_of: date, *, earlier: CyclePreviews | None = None) -> CyclePreviews:
+    """Every agency's *forecast at cutoff* of ``previews.cycle`` on ``as_of``,
+    in the shape of the previews (what the review's checks read).
+
+    Computed from the live previews' own facts (:func:`billing.forecast.forecast_facts`,
+    then the engine): one pass, no query, so a portfolio costs one more
+    pricing per agency and nothing more. Issued previews and a final cycle's
+    pass through unchanged (the same objects). ``earlier``: the previous
+    cycle's previews *after* this function, when that cycle is running too
+    (the review of the cycle after the running one): each agency then starts
+    from the previous cycle's forecast, as :func:`forecast_in` does.
+    """
+    if standing(previews.cycle, as_of).is_final:
+        return previews
+    before = earlier.previews if earlier is not None and earlier.cycle == previews.cycle.previous() else {}
+    return CyclePreviews(previews.cycle,
+                         {agency_id: _forecast_of(preview, as_of, before.get(agency_id))
+                          for agency_id, preview in previews.previews.items()},
+                         dict(previews.problems))
 
 
 def forecast_invoice(agency_id: str, cycle: Cycle, as_of: date, *,

@@ -8,6 +8,13 @@ Pure functions of :class:`CheckInput` and the thresholds (settings.py,
 ``BILLING_REVIEW_*``): no database, so every check is tested on a case
 built for it and on a clean one. Loading the input for a whole cycle in a
 handful of queries is :mod:`services.review.service`.
+
+While the cycle is in progress the preview a check reads is the *forecast
+at cutoff* (``preview.forecast`` is set, ``preview.facts`` are the completed
+facts), so a total, a bank or a replenishment is judged as it will be at the
+cutoff, not on the days so far; the sentences of the checks that depend on
+usage say "forecast at cutoff". Late data is judged only once the cutoff has
+passed: before it, no day is missing yet.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from billing import LineCode, Status
 from billing.calendar import weekday_date
+from billing.forecast import standing
 from billing.ledger import AgencyStatus
 from billing.money import format_count, format_usd, plain
 from db.queries.agencies import AgencyRecord
@@ -71,6 +79,12 @@ def _signed(value: Decimal) -> str:
     return ("+" if value > 0 else "") + format_usd(value)
 
 
+def _forecast_days(data: CheckInput) -> str:
+    """" (7 of 30 days elapsed)" for a forecast at cutoff, "" for a final preview."""
+    detail = data.preview.forecast
+    return "" if detail is None else f" ({detail.standing.days_elapsed} of {detail.standing.days} days elapsed)"
+
+
 def total_changed(data: CheckInput, limits: ReviewThresholds) -> Finding | None:
     if data.previous is None:
         return None
@@ -83,10 +97,12 @@ def total_changed(data: CheckInput, limits: ReviewThresholds) -> Finding | None:
     moves = line_moves(data.preview, data.previous)
     share = f" ({'+' if delta > 0 else ''}{plain(_pct(delta, before))}%)" if before > 0 else ""
     movers = ", ".join(f"{m.title} {_signed(m.delta)}" for m in moves[:3])
+    what = f"The forecast at cutoff{_forecast_days(data)} totals" if data.preview.is_forecast else "The total is"
+    then = "in the forecast at cutoff of cycle" if data.previous.is_forecast else "in cycle"
     return Finding(
         FindingCode.TOTAL_CHANGED,
-        f"The total is {format_usd(now)}, {'up' if delta > 0 else 'down'} {format_usd(abs(delta))}{share} from "
-        f"{format_usd(before)} in cycle {data.previous.cycle}" + (f"; moved most by {movers}." if movers else "."),
+        f"{what} {format_usd(now)}, {'up' if delta > 0 else 'down'} {format_usd(abs(delta))}{share} from "
+        f"{format_usd(before)} {then} {data.previous.cycle}" + (f"; moved most by {movers}." if movers else "."),
         (("total", plain(now)), ("previous_total", plain(before)), ("change", plain(delta)),
          ("change_pct", plain(_pct(delta, before)) if before > 0 else "")),
         lines=moves,
@@ -102,10 +118,11 @@ def idle_seats(data: CheckInput, limits: ReviewThresholds) -> Finding | None:
     idle = seats - callers
     if seats <= 0 or idle <= 0 or idle * HUNDRED <= limits.idle_seats_pct * seats:
         return None
+    period = f"closed period so far{_forecast_days(data)}" if data.preview.is_forecast else "closed period"
     return Finding(
         FindingCode.IDLE_SEATS,
         f"{counted(seats, 'seat')} billed, but only {counted(callers, 'user')} active at cutoff made a call in the "
-        f"closed period: {counted(idle, 'seat')} ({plain(_pct(Decimal(idle), Decimal(seats)))}%) look idle.",
+        f"{period}: {counted(idle, 'seat')} ({plain(_pct(Decimal(idle), Decimal(seats)))}%) look idle.",
         (("seats_billed", seats), ("callers", callers), ("idle", idle)),
     )
 
@@ -137,10 +154,17 @@ def bank_negative(data: CheckInput, limits: ReviewThresholds) -> Finding | None:
     closing = data.preview.closing_balance
     if closing >= 0:
         return None
+    if data.preview.is_forecast:
+        said = (f"In the forecast at cutoff{_forecast_days(data)} the minute bank closes at {format_count(closing)} "
+                "minutes: at its recent rate the agency will use more than it had pre-paid; the deficit is part of "
+                f"the forecast replenishment of {format_count(data.preview.replenishment)} minutes.")
+    else:
+        said = (f"The minute bank closes at {format_count(closing)} minutes: the agency used more than it had "
+                f"pre-paid; the deficit is part of this replenishment of {format_count(data.preview.replenishment)} "
+                "minutes.")
     return Finding(
         FindingCode.BANK_NEGATIVE,
-        f"The minute bank closes at {format_count(closing)} minutes: the agency used more than it had pre-paid; "
-        f"the deficit is part of this replenishment of {format_count(data.preview.replenishment)} minutes.",
+        said,
         (("closing_balance", closing), ("replenishment", data.preview.replenishment)),
     )
 
@@ -155,9 +179,10 @@ def replenishment_off_trend(data: CheckInput, limits: ReviewThresholds) -> Findi
         return None
     rounded_mean = int(mean.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     off = _pct(abs(now - mean), mean)
+    billed = f"forecast at cutoff{_forecast_days(data)}" if data.preview.is_forecast else "pre-billed"
     return Finding(
         FindingCode.REPLENISHMENT_OFF_TREND,
-        f"{format_count(int(now))} minutes pre-billed, {off:,}% {'above' if now > mean else 'below'} the mean of "
+        f"{format_count(int(now))} minutes {billed}, {off:,}% {'above' if now > mean else 'below'} the mean of "
         f"the last {counted(len(recent), 'cycle')} ({format_count(rounded_mean)}).",
         (("replenishment", int(now)), ("recent_mean", rounded_mean), ("off_pct", plain(off))),
     )
@@ -181,30 +206,41 @@ def usage_without_rate(data: CheckInput, limits: ReviewThresholds) -> Finding | 
              if used > 0 and not rated and name != "number_cleaning"]
     if not found:
         return None
+    basis = f" (forecast at cutoff{_forecast_days(data)})" if data.preview.is_forecast else ""
     return Finding(
         FindingCode.USAGE_WITHOUT_RATE,
-        "Used but not in the contract, so not billed: " + ", ".join(f"{format_count(used)} {what}" for _, used, what in found)
+        f"Used but not in the contract, so not billed{basis}: "
+        + ", ".join(f"{format_count(used)} {what}" for _, used, what in found)
         + ". Add the rate to the contract, or acknowledge that it is free.",
         tuple((name, used) for name, used, _ in found),
     )
 
 
 def rate_without_usage(data: CheckInput, limits: ReviewThresholds) -> Finding | None:
+    """Before the cutoff: judged on the forecast at cutoff, and not at all
+    while no day of the period is over (nothing can have been used yet)."""
+    detail = data.preview.forecast
+    if detail is not None and not detail.standing.days_elapsed:
+        return None
     found = [(name, what) for name, used, what, rated in _services(data) if rated and used == 0]
     if not found:
         return None
+    when = f"so far{_forecast_days(data)} and in the forecast at cutoff" if detail is not None else "this period"
     return Finding(
         FindingCode.RATE_WITHOUT_USAGE,
-        "In the contract but unused this period: no " + ", no ".join(what for _, what in found)
+        f"In the contract but unused {when}: no " + ", no ".join(what for _, what in found)
         + " (is the data missing, or the service cancelled?).",
         tuple((name, 0) for name, _ in found),
     )
 
 
 def late_data(data: CheckInput, limits: ReviewThresholds) -> Finding | None:
-    """Only once the cutoff has passed: before it, the period is not over."""
+    """Only once the cutoff has passed (the cycle is final): before it, the
+    last days before the cutoff have not happened yet, and a quiet day or two
+    among the elapsed ones is too often a weekend or an export not run yet to
+    block on. Lateness before the cutoff shows as a low forecast instead."""
     cycle = data.preview.cycle
-    if data.today <= cycle.cutoff or data.preview.snapshot.headcount_at_cutoff == 0:
+    if not standing(cycle, data.today).is_final or data.preview.snapshot.headcount_at_cutoff == 0:
         return None
     first_quiet = cycle.cutoff - timedelta(days=limits.quiet_days - 1)
     last = data.last_call_day

@@ -1,7 +1,15 @@
 """The review of a cycle before it is issued: every agency's findings, the
 acknowledgements of them, and approvals that issuing waits for.
 
-An approval records who approved which preview: the SHA-256 of the preview's
+While the cycle's closed period is still running on the review's day, the
+preview prices only the usage *so far*: compared with a full previous cycle,
+every total looks low and every bank looks full. The checks then read the
+**forecast at cutoff** instead (:func:`services.previews.forecast_previews`:
+the usage completed at the agency's recent rate), and the review says so
+(:attr:`CycleReview.basis`). After the cutoff the two are the same.
+
+An approval records who approved which preview — always the preview so far,
+never the forecast: what issuing would freeze. It is the SHA-256 of the preview's
 canonical snapshot (:func:`preview_hash`, the same JSON an issued invoice
 freezes) and the snapshot itself. When the facts change afterwards (a late
 import, a contract version), the preview hashes differently and the approval
@@ -27,6 +35,7 @@ from sqlmodel import Session
 import settings
 from billing import Cycle
 from billing.calendar import weekday_date
+from billing.forecast import Standing, standing
 from billing.money import format_usd, plain
 from billing.snapshot import InvoiceSnapshot, parse_snapshot
 from db import audit
@@ -39,7 +48,7 @@ from db.queries.review import ApprovalRecord, IssuedFigures
 from ..access import Permission, Viewer
 from ..clock import billing_today
 from ..errors import BillingError, FieldError, NotFound
-from ..previews import CyclePreview, CyclePreviews, invoice_preview_in, previews_in
+from ..previews import CyclePreview, CyclePreviews, forecast_previews, invoice_preview_in, previews_in
 from ..unit_of_work import SessionFactory, default_sessions
 from .checks import CheckInput, run_checks
 from .findings import Acknowledgement, Finding, FindingCode, Severity, counted
@@ -97,12 +106,31 @@ class AgencyReview:
     agency_id: str
     name: str
     account_manager: str | None
-    total: Decimal
+    total: Decimal  # the preview so far: what would be issued, and what an approval approves
     previous_total: Decimal | None
     content_hash: str
     findings: tuple[Finding, ...]
     approval: Approval | None
     issued_number: str | None = None
+    # While the cycle (or the previous one) is in progress: the forecast at
+    # cutoff the checks compared; None when that figure is final.
+    forecast_total: Decimal | None = None
+    previous_forecast_total: Decimal | None = None
+
+    @property
+    def compared_total(self) -> Decimal:
+        """The total the checks looked at: the forecast at cutoff while in progress."""
+        return self.total if self.forecast_total is None else self.forecast_total
+
+    @property
+    def compared_previous_total(self) -> Decimal | None:
+        return self.previous_total if self.previous_forecast_total is None else self.previous_forecast_total
+
+    @property
+    def change(self) -> Decimal | None:
+        """What the checks see moved against the previous cycle (None: no previous invoice)."""
+        before = self.compared_previous_total
+        return None if before is None else self.compared_total - before
 
     @property
     def open_blocking(self) -> tuple[Finding, ...]:
@@ -135,6 +163,17 @@ class CycleReview:
     rows: tuple[AgencyReview, ...]
     problems: dict[str, str] = field(default_factory=dict)
     approval_required: bool = True
+    standing: Standing | None = None  # where the cycle stands on the review's day
+
+    @property
+    def basis(self) -> str:
+        """``forecast``: the checks read the forecast at cutoff (the cycle is
+        in progress); ``final``: the preview itself (the period is over)."""
+        return "final" if self.standing is None or self.standing.is_final else "forecast"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.basis == "forecast"
 
     def with_state(self, *states: ReviewState) -> tuple[AgencyReview, ...]:
         return tuple(r for r in self.rows if r.state in states)
@@ -197,11 +236,21 @@ def review_in(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None, 
     return _review(session, cycle, agency_ids, today)[0]
 
 
+def _forecast_total(checked: CyclePreview | None) -> Decimal | None:
+    return checked.total if checked is not None and checked.is_forecast else None
+
+
 def _review(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None,
             today: date) -> tuple[CycleReview, CyclePreviews]:
+    """The review and the previews *so far* it approves (the approval hash is
+    theirs). The checks read ``checked``: the same previews after the cutoff,
+    the forecast at cutoff before it."""
     limits = settings.current().review
+    where = standing(cycle, today)
     previous = previews_in(session, cycle.previous(), agency_ids)
     current = previews_in(session, cycle, agency_ids, earlier=previous)
+    checked_previous = forecast_previews(previous, today)  # itself unless the previous cycle runs too
+    checked = forecast_previews(current, today, earlier=checked_previous)
     agencies = {a.id: a for a in agency_records(session=session, agency_ids=agency_ids)}
     live = [p.agency_id for p in current.previews.values() if not p.is_issued]
     history = stored.issued_history(session=session, agency_ids=live,
@@ -218,9 +267,10 @@ def _review(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None,
     for agency_id, preview in sorted(current.previews.items()):
         agency = agencies[agency_id]
         before = previous.previews.get(agency_id)
+        seen, seen_before = checked.previews[agency_id], checked_previous.previews.get(agency_id)
         findings: tuple[Finding, ...] = ()
         if not preview.is_issued:
-            data = CheckInput(agency, preview, before, _earlier(cycle, before, history.get(agency_id, ())),
+            data = CheckInput(agency, seen, seen_before, _earlier(cycle, seen_before, history.get(agency_id, ())),
                               last_calls.get(agency_id), callers.get(agency_id, frozenset()), statuses.get(agency_id),
                               today, late.get(agency_id))
             findings = tuple(_acknowledged(f, acks.get((agency_id, str(f.code)))) for f in run_checks(data, limits))
@@ -230,8 +280,10 @@ def _review(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None,
             content_hash=preview_hash(preview.snapshot), findings=findings,
             approval=approval_of(approvals.get(agency_id), preview),
             issued_number=preview.issued.number if preview.issued else None,
+            forecast_total=_forecast_total(seen), previous_forecast_total=_forecast_total(seen_before),
         ))
-    return CycleReview(cycle, tuple(rows), dict(current.problems), settings.current().approval_required), current
+    review = CycleReview(cycle, tuple(rows), dict(current.problems), settings.current().approval_required, where)
+    return review, current
 
 
 def review_cycle(viewer: Viewer, cycle: Cycle, *, today: date | None = None,
@@ -451,18 +503,38 @@ def _approval_document(approval: Approval | None) -> dict[str, Any] | None:
     }
 
 
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else plain(value)
+
+
+def _standing_document(where: Standing | None) -> dict[str, Any] | None:
+    if where is None:
+        return None
+    return {"state": where.state, "as_of": where.as_of.isoformat(), "days_elapsed": where.days_elapsed,
+            "days": where.days}
+
+
 def review_document(review: CycleReview) -> dict[str, Any]:
-    """The review as JSON: what ``manage.py review --cycle C`` prints."""
+    """The review as JSON: what ``manage.py review --cycle C`` prints.
+
+    ``total`` is the preview so far (what an approval approves); ``basis``
+    says what the checks read: ``forecast`` (the cycle is in progress, see
+    ``standing``; each agency's ``forecast_total`` is what they compared) or
+    ``final``. Keys are only ever added, so scripts reading older keys keep working."""
     return {
         "cycle": str(review.cycle),
         "approval_required": review.approval_required,
         "counts": {state.value: len(review.with_state(state)) for state in ReviewState},
         "agencies": [{
             "agency_id": row.agency_id, "name": row.name, "state": str(row.state), "total": plain(row.total),
-            "previous_total": None if row.previous_total is None else plain(row.previous_total),
+            "previous_total": _money(row.previous_total),
             "content_hash": row.content_hash, "issued_number": row.issued_number,
             "findings": [_finding_document(f) for f in row.findings],
             "approval": _approval_document(row.approval),
+            "forecast_total": _money(row.forecast_total),
+            "previous_forecast_total": _money(row.previous_forecast_total),
         } for row in review.rows],
         "problems": review.problems,
+        "basis": review.basis,
+        "standing": _standing_document(review.standing),
     }

@@ -114,9 +114,16 @@ def test_an_account_manager_reads_only_their_agencies_and_acts_on_nothing(viewer
     assert any("read only" in c.value for c in at.caption)
 
 
-def test_a_cycle_still_in_progress_says_so_above_its_findings(viewer_app):
+def test_a_cycle_still_in_progress_says_so_and_shows_the_forecast_totals_its_checks_compare(viewer_app):
     running = _review(viewer_app("finance"), cycle="2026-12")  # on Wed 2026-11-25 its closed period has just begun
     infos = [i.value for i in running.info]
-    assert any(text.startswith("Cycle 2026-12 is in progress: 1 day of 30") for text in infos), infos
+    assert any(text.startswith("Cycle 2026-12 is in progress: 1 day of 30") and "**forecast at cutoff**" in text
+               for text in infos), infos
+    table = running.dataframe[0].value
+    assert {"Forecast total", "So far", "Change"} <= set(table.columns) and "Total" not in table.columns
+    assert (table["Forecast total"] >= table["So far"]).all() and (table["Forecast total"] > table["So far"]).any()
+    assert any(m.value.startswith("Forecast total at cutoff **") for m in running.markdown)
     closed = _review(viewer_app("finance"), cycle="2026-11")
     assert not any("is in progress" in i.value for i in closed.info)
+    columns = set(closed.dataframe[0].value.columns)
+    assert "Total" in columns and not {"Forecast total", "So far"} & columns

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path, PosixPath
 
 import pytest
@@ -105,6 +106,8 @@ def test_the_command_issues_only_what_is_approved_and_says_why_not(seeded_url):
     assert approved.returncode == 0, approved.stderr
     assert [a["agency_id"] for a in json.loads(approved.stdout)["approved"]] == [CLEAN]
     review = json.loads(_manage(seeded_url, "review", "--cycle", "2026-11").stdout)
+    assert review["basis"] == "final" and review["standing"]["state"] == "final"
+    assert {a["forecast_total"] for a in review["agencies"]} == {None}
     states = {a["agency_id"]: a["state"] for a in review["agencies"]}
     assert states[CLEAN] == "approved" and states["A-1007"] == "blocked"
     assert next(a for a in review["agencies"] if a["agency_id"] == CLEAN)["approval"]["by"] == FINANCE.email
@@ -185,3 +188,16 @@ def test_two_finance_managers_approving_and_issuing_at_once_give_one_invoice_per
     assert set(issued.values()) == {1} and len(issued) == 6  # every approvable agency, once
     numbers = [n for o in outcomes for _, n, _ in o.issued]  # type: ignore[attr-defined]
     assert len(numbers) == len(set(numbers)) == 6
+
+
+def test_the_command_says_a_cycle_in_progress_was_checked_on_its_forecast_at_cutoff(seeded_url):
+    out = _manage(seeded_url, "review", "--cycle", "2026-12")
+    assert out.returncode == 0, out.stderr
+    review = json.loads(out.stdout)
+    assert list(review) == ["cycle", "approval_required", "counts", "agencies", "problems", "basis", "standing"]
+    assert review["basis"] == "forecast"
+    assert review["standing"] == {"state": "in_progress", "as_of": "2026-11-25", "days_elapsed": 1, "days": 30}
+    agencies = review["agencies"]
+    assert {"agency_id", "total", "previous_total", "content_hash", "findings", "approval"} <= set(agencies[0])
+    assert all(Decimal(a["forecast_total"]) >= Decimal(a["total"]) for a in agencies)
+    assert all(a["previous_forecast_total"] is None for a in agencies)  # November is over

@@ -1,5 +1,6 @@
 """Every review check of tests/service/test_review.py, each on the case built
-for it and quiet on the clean preview, on SQLite **and** PostgreSQL (the
+for it and quiet on the clean preview, and the review of a cycle in
+progress (the forecast at cutoff), on SQLite **and** PostgreSQL (the
 service tests run them on SQLite only, fast). The cases are imported, not
 copied: one definition of each case, run here with this module's fixtures."""
 
@@ -31,6 +32,11 @@ CHECK_CASES = [
     "test_facts_of_the_issued_previous_cycle_imported_late_are_import_warnings",
     "test_an_agency_without_a_billing_contact_blocks",
     "test_an_acknowledgement_covers_the_numbers_it_saw_only",
+    "test_review_of_a_cycle_in_progress_compares_the_forecast_at_cutoff",
+    "test_usage_findings_of_a_cycle_in_progress_say_they_read_the_forecast_at_cutoff",
+    "test_a_cycle_in_progress_has_no_late_data_until_its_cutoff",
+    "test_the_cycle_after_the_running_one_is_checked_against_the_running_ones_forecast",
+    "test_an_approval_before_the_cutoff_is_of_the_preview_so_far_and_goes_stale_when_facts_change",
 ]
 globals().update({name: getattr(cases, name) for name in CHECK_CASES})
 

@@ -104,3 +104,22 @@ def test_a_mid_period_preview_pdf_says_in_progress_in_its_banner(sessions, pinne
     assert "PREVIEW — IN PROGRESS: 1 OF 30 DAYS ELAPSED" in text and "In progress: 1 of 30 days elapsed" in text
     final = _pdf_text(invoice_pdf(invoice_view(FINANCE, "A-1001", NOVEMBER, TODAY, sessions=sessions))[1])
     assert "IN PROGRESS" not in final and "PREVIEW — not an invoice" in final
+
+
+def test_the_batched_forecast_is_each_agencys_forecast_at_cutoff_and_a_final_cycle_passes_through(sessions, pinned_today):
+    from services.previews import forecast_in, forecast_previews, previews_in
+
+    with sessions() as session:
+        november = previews_in(session, NOVEMBER)
+        december = previews_in(session, DECEMBER, earlier=november)
+        january = previews_in(session, DECEMBER.next(), earlier=december)
+        assert forecast_previews(november, TODAY) is november  # final: the previews themselves
+        running = forecast_previews(december, TODAY)
+        following = forecast_previews(january, TODAY, earlier=running)  # starts from December's forecast
+        for batch, cycle in ((running, DECEMBER), (following, DECEMBER.next())):
+            assert set(batch.previews) == set(previews_in(session, cycle).previews) and batch.problems == {}
+            for agency_id, preview in batch.previews.items():
+                one = forecast_in(session, agency_id, cycle, TODAY)
+                assert preview.is_forecast and preview.snapshot == one.forecast_snapshot, agency_id
+                assert preview.facts == one.detail.facts and preview.forecast == one.detail
+    assert any(running.previews[a].total != december.previews[a].total for a in running.previews)

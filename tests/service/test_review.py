@@ -308,3 +308,112 @@ def test_the_issue_button_counts_what_issuing_would_freeze(sessions, monkeypatch
     assert len(issue_readiness(FINANCE, NOVEMBER, sessions=sessions).ready) == 7
     with pytest.raises(AccessDenied):
         issue_readiness(OPS, NOVEMBER, sessions=sessions)
+
+
+# --- a cycle in progress: the checks read the forecast at cutoff ------------------------------------
+
+DECEMBER = NOVEMBER.next()  # closed period 2026-11-24..2026-12-23, 30 days
+DAY_7 = date(2026, 12, 1)  # 7 of its 30 days are over
+STEADY = "A-1006"  # uses minutes every working day; a tenth of its November is pre-billed minutes
+
+
+def _steady_week(sessions, monkeypatch, agency_id: str = STEADY) -> None:
+    """Pin today to ``DAY_7`` and give ``agency_id`` the week 11-25..11-30 it
+    had one week earlier (the demo stored calls up to the 25th only), with
+    minutes ten times dearer from November on, so that they weigh in its total."""
+    monkeypatch.setenv("BILLING_TODAY", DAY_7.isoformat())
+    with sessions() as session:
+        for day in (date(2026, 11, d) for d in range(25, 31)):
+            week_ago = session.get(CallDay, (agency_id, date(day.year, day.month, day.day - 7)))
+            row = session.get(CallDay, (agency_id, day)) or CallDay(agency_id=agency_id, day=day, cycle=str(DECEMBER))
+            row.calls, row.billable_minutes = week_ago.calls, week_ago.billable_minutes
+            row.transcribed_seconds = week_ago.transcribed_seconds
+            session.add(row)
+    with sessions() as session:
+        rate = session.scalars(select(AgencyContract.minute_rate).where(AgencyContract.agency_id == agency_id)
+                               .order_by(AgencyContract.effective_from.desc())).first()  # type: ignore[attr-defined]
+    _contract_version(sessions, agency_id, minute_rate=rate * 10)
+
+
+def test_review_of_a_cycle_in_progress_compares_the_forecast_at_cutoff(sessions, monkeypatch):
+    from services.review import review_document
+
+    _steady_week(sessions, monkeypatch)
+    review = review_cycle(FINANCE, DECEMBER, sessions=sessions)
+    assert review.basis == "forecast" and (review.standing.days_elapsed, review.standing.days) == (7, 30)
+    row = review.row(STEADY)
+    assert row.previous_total - row.total > row.previous_total / 4  # so far: more than 25 % below November
+    assert FindingCode.TOTAL_CHANGED not in {f.code for f in row.findings}
+    # Steady: within the 25 % of November, and far closer than so far. (Appointments are not forecast: the one
+    # so far stays one, so the forecast is still $780 short of November's 27; its minutes make up the rest.)
+    assert abs(row.forecast_total - row.previous_total) * 4 < row.previous_total
+    assert abs(row.forecast_total - row.previous_total) * 2 < row.previous_total - row.total
+    assert row.compared_total == row.forecast_total and row.change == row.forecast_total - row.previous_total
+    assert row.previous_forecast_total is None  # November is over: its preview is final
+    document = review_document(review)
+    assert (document["basis"], document["standing"]["days_elapsed"], document["standing"]["days"]) == ("forecast", 7, 30)
+    agency = next(a for a in document["agencies"] if a["agency_id"] == STEADY)
+    assert Decimal(agency["forecast_total"]) == row.forecast_total and Decimal(agency["total"]) == row.total
+
+    monkeypatch.setenv("BILLING_TODAY", "2026-12-24")  # after the cutoff, with no more calls imported: final
+    after = review_cycle(FINANCE, DECEMBER, sessions=sessions)
+    assert after.basis == "final" and after.standing.state == "final" and review_document(after)["basis"] == "final"
+    row = after.row(STEADY)
+    assert row.forecast_total is None and row.compared_total == row.total
+    finding = next(f for f in row.findings if f.code is FindingCode.TOTAL_CHANGED)  # the usage really stopped
+    assert finding.sentence.startswith("The total is ") and "forecast" not in finding.sentence
+
+
+def test_usage_findings_of_a_cycle_in_progress_say_they_read_the_forecast_at_cutoff(sessions, monkeypatch):
+    _steady_week(sessions, monkeypatch)
+    monkeypatch.setenv("BILLING_REVIEW_CHANGE_PCT", "1")
+    monkeypatch.setenv("BILLING_REVIEW_TREND_PCT", "1")
+    row = review_cycle(FINANCE, DECEMBER, sessions=sessions).row(STEADY)
+    sentences = {f.code: f.sentence for f in row.findings}
+    assert sentences[FindingCode.TOTAL_CHANGED].startswith("The forecast at cutoff (7 of 30 days elapsed) totals ")
+    assert "minutes forecast at cutoff (7 of 30 days elapsed)" in sentences[FindingCode.REPLENISHMENT_OFF_TREND]
+    assert Decimal(next(f for f in row.findings if f.code is FindingCode.TOTAL_CHANGED).number("total")) \
+        == row.forecast_total
+
+
+def test_a_cycle_in_progress_has_no_late_data_until_its_cutoff(sessions, monkeypatch):
+    """Before the cutoff its last days have not happened: the check is skipped, not judged on the elapsed days."""
+    monkeypatch.setenv("BILLING_TODAY", DAY_7.isoformat())
+    with sessions() as session:  # nothing at all imported for December's period
+        for model, column in ((Call, Call.started_on), (CallDay, CallDay.day)):
+            session.execute(delete(model).where(model.agency_id == CLEAN, column >= DECEMBER.closed_period.start))
+    assert FindingCode.LATE_DATA not in _codes_of(sessions, DECEMBER)
+    monkeypatch.setenv("BILLING_TODAY", "2026-12-23")  # the cutoff day itself is not over yet
+    assert FindingCode.LATE_DATA not in _codes_of(sessions, DECEMBER)
+    monkeypatch.setenv("BILLING_TODAY", "2026-12-24")
+    assert FindingCode.LATE_DATA in _codes_of(sessions, DECEMBER)
+
+
+def _codes_of(sessions, cycle, agency_id: str = CLEAN) -> set[FindingCode]:
+    row = review_cycle(FINANCE, cycle, sessions=sessions).row(agency_id)
+    assert row is not None
+    return {f.code for f in row.findings}
+
+
+def test_the_cycle_after_the_running_one_is_checked_against_the_running_ones_forecast(sessions):
+    january = DECEMBER.next()  # on 2026-11-25 December has just begun and January's period has not
+    review = review_cycle(FINANCE, january, sessions=sessions)
+    assert review.basis == "forecast" and review.standing.state == "not_started"
+    assert all(r.forecast_total is not None for r in review.rows)
+    assert all(r.previous_forecast_total is not None for r in review.rows if r.previous_total is not None)
+    assert not [r for r in review.rows if FindingCode.RATE_WITHOUT_USAGE in {f.code for f in r.findings}]
+
+
+def test_an_approval_before_the_cutoff_is_of_the_preview_so_far_and_goes_stale_when_facts_change(sessions, monkeypatch):
+    from services.previews import preview_invoice
+    from services.review import preview_hash
+
+    _steady_week(sessions, monkeypatch)
+    outcome = approve(FINANCE, DECEMBER, [STEADY], sessions=sessions)
+    so_far = preview_invoice(STEADY, DECEMBER, sessions=sessions)
+    row = review_cycle(FINANCE, DECEMBER, sessions=sessions).row(STEADY)
+    assert outcome.approved == [(STEADY, so_far.total)] and row.total == so_far.total != row.forecast_total
+    assert row.state is ReviewState.APPROVED and row.approval.content_hash == preview_hash(so_far.snapshot)
+    _calls(sessions, 20, 36_000, day=date(2026, 11, 28), agency_id=STEADY)  # a late import into the elapsed days
+    row = review_cycle(FINANCE, DECEMBER, sessions=sessions).row(STEADY)
+    assert row.state is ReviewState.STALE and "Pre-billed minutes" in [c.title for c in row.approval.changes]
