@@ -1,15 +1,15 @@
 """What this process has computed from facts that have not changed since.
 
 Pricing the portfolio costs the engine about half a millisecond per agency,
-and every page that shows it prices it again. But an agency's preview (live
-or issued) and its status are functions of that agency's own stored facts
-(plus the carry-over, the day, the warning window, which are in the key), and
-the database gives every agency a new *revision* on every write to any row of
-those facts (migration 0012: triggers, so no code path can forget). So an
-entry keyed by (database, agency, revision, …) can only be found while the
+and every page that shows it prices it again. But an agency's live preview
+for a cycle is a function of that agency's own stored facts and of the
+carry-over from its previous invoice (in the key), and the database gives
+every agency a new *revision* on every write to any row of those facts
+(migration 0012: triggers, so no code path can forget). So an entry keyed by
+(database, agency, revision, cycle, carry-over) can only be found while the
 facts it was computed from are the ones stored: it is never stale, and it
-needs no invalidation — a write simply makes the old key unreachable, and
-the least recently used entries make room for new ones.
+needs no invalidation — a write makes the old key unreachable, and the least
+recently used entries make room for new ones.
 
 Rules that keep it so:
 
@@ -20,10 +20,18 @@ Rules that keep it so:
   back, a reset database or a restored copy never brings back a revision
   with other facts behind it.
 - An agency with no revision row is never cached; what could not be priced
-  (a problem) is not cached; the carry-over from the previous cycle is part
-  of a live preview's key.
-- Values are immutable (frozen dataclasses, tuples); the one mutable field
-  of a status (``paid``, a dict) is copied in and out.
+  (a problem) is not cached.
+- Values are frozen dataclasses of tuples. (``InvoiceSnapshot.document`` is
+  a plain dict, shared as it was before between the readers of one batch:
+  nothing writes to it.)
+
+Issued invoices are not cached by revision: they are read and checked
+against their content hash on every use, so a row changed behind the
+triggers' back is refused even by a process that read it before. What is
+kept of them is the parsing, keyed by the verified row (services.previews).
+Statuses are not cached at all, for the same reason: the ledger re-checks
+the columns it reads on every read (db.ledger), and that read is most of
+what a status costs.
 
 ``BILLING_PREVIEW_CACHE`` is the number of entries (``0``: off); the cache
 is process-wide and thread-safe (Streamlit runs each session in a thread).

@@ -1,9 +1,9 @@
 """The portfolio: every agency's invoice for a cycle, and the overview.
 
 One preview of the whole portfolio is a handful of SQL aggregates plus the
-engine; each agency's preview and status is kept while its facts do not
-change (:mod:`services.fact_cache`), and pages cache the result for a short
-while (see ``ui.cache``).
+engine; each agency's live preview is kept while its facts do not change
+(:mod:`services.fact_cache`), and pages cache the result for a short while
+(see ``ui.cache``).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from sqlmodel import Session
 
 from billing import AgencyStatus, Cycle, LineCode, Status
 from billing.forecast import Standing, standing
+from db.ledger import agency_statuses
 from db.queries.agencies import agency_records
 
 from .access import Permission, Viewer
 from .cycles import CycleClock, cycle_clock
 from .minute_bank import runways_in
 from .previews import CyclePreviews, previews_in
-from .statuses import statuses_in
 from .unit_of_work import SessionFactory, default_sessions
 
 ZERO = Decimal("0.00")
@@ -156,7 +156,7 @@ def overview(viewer: Viewer, today: date, *, sessions: SessionFactory = default_
         current = previews_in(session, clock.cycle, viewer.scope)
         previous = previews_in(session, clock.cycle.previous(), viewer.scope)
         folio = _portfolio(session, viewer, current, previous) if viewer.can(Permission.VIEW_INVOICES) else None
-        statuses = tuple(statuses_in(session, today, viewer.scope))
+        statuses = tuple(agency_statuses(session, today, viewer.scope))
         running = Cycle.containing(today)
         opened_by = current if running.previous() == clock.cycle else previous
         dry = sum(1 for r in runways_in(session, today, viewer.scope, opened_by) if r.runs_dry_before_cutoff)

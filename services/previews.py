@@ -10,13 +10,15 @@ The ``…_in(session, …)`` functions run inside a caller's transaction (the
 portfolio, issuing, the invoice page each price several things at once); the
 others open their own from ``sessions``.
 
-Previews, live and issued, are kept in :mod:`services.fact_cache` by each
-agency's fact revision: a batch reads the revisions first, takes what is
-cached, and loads and prices only the rest.
+Live previews are kept in :mod:`services.fact_cache` by each agency's fact
+revision and carry-over: a batch reads the revisions first, takes what is
+cached, and loads and prices only the rest. Issued invoices are read and
+checked against their content hash every time; only their parsing is kept.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -27,8 +29,8 @@ from sqlmodel import Session
 
 from billing import Cycle, Invoice, InvoiceFacts, MinuteBankCarry, PeriodUsage, invoice_to_json, price_invoice
 from billing.forecast import Forecast, Standing, forecast_facts, line_basis, standing
-from billing.snapshot import InvoiceSnapshot, snapshot_of
-from db.invoicing import FactsBatch, IssuedRef, invoice_facts, issued_invoices
+from billing.snapshot import InvoiceSnapshot, parse_snapshot, snapshot_of
+from db.invoicing import FactsBatch, IssuedRef, invoice_facts, verified_issued_invoices
 from db.queries.agencies import AgencyRecord, agency_records
 from db.scenario_export import scenario_document
 
@@ -79,30 +81,28 @@ class CyclePreviews:
     problems: dict[str, str] = field(default_factory=dict)
 
 
-NOT_ISSUED = object()  # cached: this agency had no issued invoice for the cycle at that revision
-
-
-def _cached(scope: FactScope | None, agency_ids: Sequence[str], *parts: object
-            ) -> tuple[dict[str, Key | None], dict[str, Any], list[str]]:
-    """(each agency's key, the entries found, the agencies to compute)."""
-    if scope is None:
-        return {a: None for a in agency_ids}, {}, list(agency_ids)
-    keys = {a: scope.key(a, *parts) for a in agency_ids}
-    found, missing = fact_cache.CACHE.get_many(keys)
-    return keys, found, missing
-
-
 def _frozen(session: Session, cycle: Cycle, agency_ids: Sequence[str], scope: FactScope | None) -> dict[str, CyclePreview]:
-    keys, found, missing = _cached(scope, agency_ids, "issued", cycle)
-    loaded = {
-        agency_id: CyclePreview(agency_id, frozen.snapshot.agency_name, cycle, frozen.snapshot, issued=frozen.issued)
-        for agency_id, frozen in issued_invoices(session=session, cycle=cycle, agency_ids=missing).items()
+    """The issued invoices of ``cycle``: read and checked against their
+    content hash every time (a row changed behind the triggers' back is
+    refused wherever it is used, even by a process that read it before);
+    only the parsing is skipped for a row verified with the same ``issued``,
+    which names its snapshot exactly (:func:`db.invoicing.verified_issued_invoices`)."""
+    rows = verified_issued_invoices(session=session, cycle=cycle, agency_ids=agency_ids)
+    keys: dict[str, Key | None] = {
+        row.agency_id: (scope.revisions.database, "issued", row.agency_id, cycle, row.issued) if scope else None
+        for row in rows
     }
-    fact_cache.CACHE.put_many((keys[a], loaded.get(a, NOT_ISSUED)) for a in missing)
+    found, _ = fact_cache.CACHE.get_many(keys) if scope else ({}, [])
+    parsed: dict[str, CyclePreview] = {}
+    for row in rows:
+        if row.agency_id not in found:
+            snapshot = parse_snapshot(json.loads(row.snapshot_text))
+            parsed[row.agency_id] = CyclePreview(row.agency_id, snapshot.agency_name, cycle, snapshot, issued=row.issued)
+    fact_cache.CACHE.put_many((keys[a], p) for a, p in parsed.items())
     out: dict[str, CyclePreview] = {}
     for agency_id in agency_ids:
-        preview = found.get(agency_id) or loaded.get(agency_id)
-        if preview is not None and preview is not NOT_ISSUED:
+        preview = found.get(agency_id) or parsed.get(agency_id)
+        if preview is not None:
             out[agency_id] = preview
     return out
 

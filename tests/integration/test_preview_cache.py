@@ -3,17 +3,19 @@
 Every kind of fact that feeds an agency's preview, ledger or status — a
 call, a user's access span, a contract, a dialing number, an appointment, a
 payment, an adjustment, issuing — is written the way the app writes it, and
-then for that kind: the agency's revision moved, the next cached preview
-(and status) is exactly what the same read gives with the cache off, and
-only that agency was computed again: every other agency's entry was a hit.
-Then what would bring an old revision back: a transaction that rolled back
-after caching what it saw, a reset and reseed, a TRUNCATE; and a random
-sequence of writes, after each of which the cached portfolio is the uncached
-one. And migration 0012 goes down and up again.
+then for that kind: the agency's revision moved, the next cached preview is
+exactly what the same read gives with the cache off, and only that agency
+was computed again: every other agency's entry was a hit. Then what would
+bring an old revision back: a transaction that rolled back after caching
+what it saw, a reset and reseed, a TRUNCATE; an issued invoice changed
+behind every trigger's back, refused although its parsing was kept; and a
+random sequence of writes, after each of which the cached portfolio is the
+uncached one. And migration 0012 goes down and up again.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +32,7 @@ from sqlalchemy.engine import Engine
 from billing import AgencyStatus, Cycle
 from db.calls import NewCall, add_calls
 from db.engine import dispose_engines, get_engine, session_scope
-from db.ledger import agency_statuses
+from db.errors import InvoiceIntegrityError
 from db.models import DialerUser
 from db.queries.revisions import fact_revisions
 from services import fact_cache
@@ -90,7 +92,8 @@ def sessions(engine) -> SessionFactory:
 
 @dataclass(frozen=True)
 class Everything:
-    """What the portfolio pages read: both cycles a page prices, and the statuses."""
+    """What the portfolio pages read: both cycles a page prices, and the
+    statuses (not cached, but they show a payment or an adjustment)."""
 
     november: CyclePreviews
     december: CyclePreviews
@@ -124,7 +127,6 @@ def _assert_same(cached: Everything, uncached: Everything) -> None:
         for agency_id, preview in expected.previews.items():
             assert got.previews[agency_id] == preview, f"{name} {agency_id}"
     assert cached.statuses == uncached.statuses
-    assert [s.paid for s in cached.statuses] == [s.paid for s in uncached.statuses]  # paid: not compared by ==
 
 
 @contextmanager
@@ -324,13 +326,13 @@ def test_a_truncated_fact_table_renews_every_revision(engine, sessions, monkeypa
     assert after.november.previews != before.november.previews  # no minutes left
 
 
-def test_an_agency_without_a_revision_is_never_cached(engine, sessions, monkeypatch):
+def test_an_agency_without_a_revision_has_no_live_preview_cached(engine, sessions, monkeypatch):
     before = _everything(sessions)
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM fact_revision"))
     with _computed(monkeypatch) as computed:
         _everything(sessions)
-    assert not computed  # no key at all: nothing looked up, nothing stored
+    assert not computed  # live previews: no key at all; issued ones: parsed before, verified again
     stats = fact_cache.CACHE.stats()
     _a_call(engine, _the_agency(before))  # a write gives the agency a revision again
     assert _revisions(engine)[_the_agency(before)] is not None
@@ -338,15 +340,41 @@ def test_an_agency_without_a_revision_is_never_cached(engine, sessions, monkeypa
     assert fact_cache.CACHE.stats().entries > stats.entries
 
 
-def test_a_status_handed_out_cannot_change_the_cached_one(engine, sessions):
-    first = payment_statuses(TODAY, sessions=sessions)
-    for status in first:
-        status.paid.clear()
-        status.paid["INV-FORGED"] = 0
-    again = payment_statuses(TODAY, sessions=sessions)
+def _behind_the_triggers_back(engine: Engine, statement: str, params: dict[str, Any]) -> None:
+    """Change an invoice row as only the owner (or whoever has the SQLite file) can:
+    with every trigger on the table off, ours included."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("ALTER TABLE invoice DISABLE TRIGGER USER")
+            connection.execute(text(statement), params)
+            connection.exec_driver_sql("ALTER TABLE invoice ENABLE TRIGGER USER")
+        else:
+            triggers = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'invoice'").all()
+            for name, _ in triggers:
+                connection.exec_driver_sql(f"DROP TRIGGER {name}")
+            connection.execute(text(statement), params)
+            for _, sql in triggers:
+                connection.exec_driver_sql(sql)
+
+
+def test_an_issued_invoice_changed_after_it_was_cached_is_refused_all_the_same(engine, sessions):
+    """Issued invoices are checked against their content hash at every use:
+    only their parsing is kept, by the row as verified."""
+    _everything(sessions)  # every invoice of 2026-10 parsed and kept
     with session_scope(engine) as session:
-        fresh = agency_statuses(session, TODAY)
-    assert [s.paid for s in again] == [s.paid for s in fresh]
+        number, snapshot = session.execute(text(
+            "SELECT number, snapshot FROM invoice WHERE cycle = '2026-10' ORDER BY number LIMIT 1")).one()
+    revisions = _revisions(engine)
+    document = json.loads(snapshot)
+    document["total"] = "0.01"
+    _behind_the_triggers_back(engine, "UPDATE invoice SET snapshot = :s WHERE number = :n",
+                              {"s": json.dumps(document), "n": number})
+    assert _revisions(engine) == revisions  # no trigger fired: the revision cannot tell
+    with pytest.raises(InvoiceIntegrityError, match=number):
+        preview_cycle(NOVEMBER, sessions=sessions)  # 2026-11 carries over from the changed 2026-10 invoice
+    with pytest.raises(InvoiceIntegrityError, match=number):
+        preview_cycle(Cycle.parse("2026-10"), sessions=sessions)
 
 
 # --- many writes in a row ----------------------------------------------------------------
