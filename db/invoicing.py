@@ -25,14 +25,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from billing import CallTotals, Cycle, InvoiceFacts, MinuteBankCarry
 from billing.snapshot import InvoiceSnapshot, parse_snapshot
 
 from . import facts as stored
 from .errors import NotFound
-from .invoice_hash import header_hash, header_of, snapshot_digest, verify_frozen
+from .invoice_hash import HEADER_COLUMNS, header_hash, header_of, snapshot_digest, verify_frozen
 from .locks import lock_billing_facts
 from .models import Agency
 from .models import Invoice as IssuedInvoice
@@ -85,27 +85,45 @@ def invoice_number(cycle: Cycle, sequence: int) -> str:
 
 # --- reading ---------------------------------------------------------------------
 
-def issued_invoices(*, session: Session, cycle: Cycle, agency_ids: Sequence[str]) -> dict[str, FrozenInvoice]:
+@dataclass(frozen=True)
+class VerifiedInvoice:
+    """An issued invoice row that matched its content hash when it was read:
+    who froze it when, and its snapshot as stored (not parsed yet)."""
+
+    agency_id: str
+    issued: IssuedRef
+    snapshot_text: str
+
+
+def verified_issued_invoices(*, session: Session, cycle: Cycle, agency_ids: Sequence[str]) -> list[VerifiedInvoice]:
     """The frozen invoices of ``cycle`` for these agencies, every row checked
-    against its content hash: :class:`~db.errors.InvoiceIntegrityError` names
-    any that does not match, and nothing is built on it."""
+    against its content hash as it is read: :class:`~db.errors.InvoiceIntegrityError`
+    names any that does not match, and nothing is built on it.
+
+    The content hash covers the snapshot (v2: through ``snapshot_hash``; v1:
+    directly), so once a row has matched, its ``issued`` names its snapshot
+    exactly: a caller may keep what it parsed from a row verified with the
+    same ``issued`` (services.previews does)."""
     if not agency_ids:
-        return {}
-    rows = list(session.scalars(
-        select(IssuedInvoice).where(IssuedInvoice.cycle == str(cycle), IssuedInvoice.agency_id.in_(list(agency_ids)))  # type: ignore[attr-defined]
-    ))
+        return []
+    columns = [col(getattr(IssuedInvoice, name)) for name in (*HEADER_COLUMNS, "content_hash", "snapshot")]
+    rows = session.execute(  # columns, not ORM objects: only what is used
+        select(*columns).where(col(IssuedInvoice.cycle) == str(cycle), col(IssuedInvoice.agency_id).in_(list(agency_ids)))
+    ).all()
     verify_frozen(rows)
-    result = {}
-    for row in rows:
-        ref = IssuedRef(
-            number=row.number,
-            issued_at=row.issued_at,
-            issued_by=row.issued_by,
-            content_hash=row.content_hash,
-            hash_verified=True,
-        )
-        result[row.agency_id] = FrozenInvoice(row.agency_id, parse_snapshot(json.loads(row.snapshot)), ref)
-    return result
+    return [
+        VerifiedInvoice(row.agency_id, IssuedRef(number=row.number, issued_at=row.issued_at, issued_by=row.issued_by,
+                                                 content_hash=row.content_hash, hash_verified=True), row.snapshot)
+        for row in rows
+    ]
+
+
+def issued_invoices(*, session: Session, cycle: Cycle, agency_ids: Sequence[str]) -> dict[str, FrozenInvoice]:
+    """:func:`verified_issued_invoices`, each snapshot parsed."""
+    return {
+        found.agency_id: FrozenInvoice(found.agency_id, parse_snapshot(json.loads(found.snapshot_text)), found.issued)
+        for found in verified_issued_invoices(session=session, cycle=cycle, agency_ids=agency_ids)
+    }
 
 
 def issued_agency_ids(*, session: Session, cycle: Cycle, agency_ids: Sequence[str]) -> set[str]:

@@ -251,6 +251,18 @@ class Adjustment(SQLModel, table=True):
     recorded_by: str = Field(max_length=200)
 
 
+class FactRevision(SQLModel, table=True):
+    """Each agency's revision: a random token that database triggers renew on
+    every write to a row that feeds its preview, ledger or status (migration
+    0012), so a cache keyed by it can never serve an entry computed from other
+    facts (services/fact_cache.py). Written only by those triggers."""
+
+    __tablename__ = "fact_revision"
+
+    agency_id: str = Field(primary_key=True, max_length=40)
+    revision: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what, when. Append-only: the app never updates or deletes."""
 

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 import db.models  # noqa: F401 - registers the tables
 
 IMMUTABLE_TABLES = ("audit_event", "invoice", "invoice_line")
-READ_ONLY_TABLES = ("alembic_version",)
+READ_ONLY_TABLES = ("alembic_version", "fact_revision")  # fact_revision: written by triggers only (0012)
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -26,7 +26,7 @@ def grant_statements(role: str) -> str:
     first takes back whatever the role was granted before."""
     if not ROLE_NAME.fullmatch(role):
         raise ValueError(f"a role name is lower-case letters, digits and _ (at most 63), not {role!r}")
-    mutable = sorted(t for t in SQLModel.metadata.tables if t not in IMMUTABLE_TABLES)
+    mutable = sorted(t for t in SQLModel.metadata.tables if t not in (*IMMUTABLE_TABLES, *READ_ONLY_TABLES))
     return "\n".join([
         f"-- The billing app's runtime role {role}: run as the owner role after every migration.",
         "BEGIN;",

@@ -1,7 +1,9 @@
 """The portfolio: every agency's invoice for a cycle, and the overview.
 
 One preview of the whole portfolio is a handful of SQL aggregates plus the
-engine; pages cache the result for a short while (see ``ui.cache``).
+engine; each agency's live preview is kept while its facts do not change
+(:mod:`services.fact_cache`), and pages cache the result for a short while
+(see ``ui.cache``).
 """
 
 from __future__ import annotations

@@ -9,10 +9,16 @@ the frozen invoice itself: it never changes when facts change.
 The ``…_in(session, …)`` functions run inside a caller's transaction (the
 portfolio, issuing, the invoice page each price several things at once); the
 others open their own from ``sessions``.
+
+Live previews are kept in :mod:`services.fact_cache` by each agency's fact
+revision and carry-over: a batch reads the revisions first, takes what is
+cached, and loads and prices only the rest. Issued invoices are read and
+checked against their content hash every time; only their parsing is kept.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -23,13 +29,15 @@ from sqlmodel import Session
 
 from billing import Cycle, Invoice, InvoiceFacts, MinuteBankCarry, PeriodUsage, invoice_to_json, price_invoice
 from billing.forecast import Forecast, Standing, forecast_facts, line_basis, standing
-from billing.snapshot import InvoiceSnapshot, snapshot_of
-from db.invoicing import IssuedRef, invoice_facts, issued_invoices
+from billing.snapshot import InvoiceSnapshot, parse_snapshot, snapshot_of
+from db.invoicing import FactsBatch, IssuedRef, invoice_facts, verified_issued_invoices
 from db.queries.agencies import AgencyRecord, agency_records
 from db.scenario_export import scenario_document
 
+from . import fact_cache
 from .clock import billing_today
 from .errors import BillingError, FieldError, NotFound
+from .fact_cache import FactScope, Key
 from .unit_of_work import SessionFactory, default_sessions
 
 
@@ -81,24 +89,57 @@ class CyclePreviews:
     problems: dict[str, str] = field(default_factory=dict)
 
 
-def _frozen(session: Session, cycle: Cycle, agency_ids: Sequence[str]) -> dict[str, CyclePreview]:
-    return {
-        agency_id: CyclePreview(agency_id, frozen.snapshot.agency_name, cycle, frozen.snapshot, issued=frozen.issued)
-        for agency_id, frozen in issued_invoices(session=session, cycle=cycle, agency_ids=agency_ids).items()
+def _frozen(session: Session, cycle: Cycle, agency_ids: Sequence[str], scope: FactScope | None) -> dict[str, CyclePreview]:
+    """The issued invoices of ``cycle``: read and checked against their
+    content hash every time (a row changed behind the triggers' back is
+    refused wherever it is used, even by a process that read it before);
+    only the parsing is skipped for a row verified with the same ``issued``,
+    which names its snapshot exactly (:func:`db.invoicing.verified_issued_invoices`)."""
+    rows = verified_issued_invoices(session=session, cycle=cycle, agency_ids=agency_ids)
+    keys: dict[str, Key | None] = {
+        row.agency_id: (scope.revisions.database, "issued", row.agency_id, cycle, row.issued) if scope else None
+        for row in rows
     }
+    found, _ = fact_cache.CACHE.get_many(keys) if scope else ({}, [])
+    parsed: dict[str, CyclePreview] = {}
+    for row in rows:
+        if row.agency_id not in found:
+            snapshot = parse_snapshot(json.loads(row.snapshot_text))
+            parsed[row.agency_id] = CyclePreview(row.agency_id, snapshot.agency_name, cycle, snapshot, issued=row.issued)
+    fact_cache.CACHE.put_many((keys[a], p) for a, p in parsed.items())
+    out: dict[str, CyclePreview] = {}
+    for agency_id in agency_ids:
+        preview = found.get(agency_id) or parsed.get(agency_id)
+        if preview is not None:
+            out[agency_id] = preview
+    return out
 
 
 def _priced(
-    session: Session, cycle: Cycle, todo: Sequence[AgencyRecord], carry: dict[str, tuple[int, MinuteBankCarry]]
+    session: Session, cycle: Cycle, todo: Sequence[AgencyRecord], carry: dict[str, tuple[int, MinuteBankCarry]],
+    scope: FactScope | None = None,
 ) -> CyclePreviews:
-    """Load the facts of ``todo`` (one query per kind of fact) and price them."""
-    batch = invoice_facts(session=session, cycle=cycle, agencies=todo, carry=carry)
-    out = CyclePreviews(cycle, problems=dict(batch.problems))
+    """The previews of ``todo``: cached ones by revision and carry-over; the
+    others' facts loaded (one query per kind of fact) and priced."""
+    keys: dict[str, Key | None] = {}
+    found: dict[str, Any] = {}
+    if scope is not None:
+        keys = {a.id: scope.key(a.id, "live", cycle, *carry[a.id]) for a in todo}
+        found, _ = fact_cache.CACHE.get_many(keys)
+    misses = [a for a in todo if a.id not in found]
+    batch = invoice_facts(session=session, cycle=cycle, agencies=misses, carry=carry) if misses else FactsBatch()
+    priced: dict[str, CyclePreview] = {}
     for agency_id, facts in batch.facts.items():
         invoice = price_invoice(facts)
-        out.previews[agency_id] = CyclePreview(
+        priced[agency_id] = CyclePreview(
             agency_id, facts.agency_name, cycle, snapshot_of(invoice), invoice=invoice, facts=facts
         )
+    fact_cache.CACHE.put_many((keys.get(a), p) for a, p in priced.items())  # problems are not kept: they are cheap to find
+    out = CyclePreviews(cycle, problems=dict(batch.problems))
+    for agency in todo:
+        preview = found.get(agency.id) or priced.get(agency.id)
+        if preview is not None:
+            out.previews[agency.id] = preview
     return out
 
 
@@ -107,10 +148,10 @@ def _carry_from(previous: CyclePreview) -> tuple[int, MinuteBankCarry]:
 
 
 def _previews(session: Session, cycle: Cycle, candidates: list[AgencyRecord],
-              earlier: CyclePreviews | None = None) -> CyclePreviews:
+              earlier: CyclePreviews | None = None, scope: FactScope | None = None) -> CyclePreviews:
     eligible = [a for a in candidates if a.first_cycle <= cycle]
     result = CyclePreviews(cycle)
-    result.previews.update(_frozen(session, cycle, [a.id for a in eligible]))
+    result.previews.update(_frozen(session, cycle, [a.id for a in eligible], scope))
     todo = [a for a in eligible if a.id not in result.previews]
     if not todo:
         return result
@@ -122,7 +163,7 @@ def _previews(session: Session, cycle: Cycle, candidates: list[AgencyRecord],
             carry[agency.id] = (0, MinuteBankCarry())  # first invoice: nothing paid in advance
     if continuing:
         if earlier is None or earlier.cycle != cycle.previous():
-            earlier = _previews(session, cycle.previous(), continuing)
+            earlier = _previews(session, cycle.previous(), continuing, scope=scope)
         for agency in continuing:
             previous = earlier.previews.get(agency.id)
             if previous is None:
@@ -130,7 +171,7 @@ def _previews(session: Session, cycle: Cycle, candidates: list[AgencyRecord],
                 result.problems[agency.id] = f"cycle {cycle.previous()}: {reason}"
                 continue
             carry[agency.id] = _carry_from(previous)
-    priced = _priced(session, cycle, [a for a in todo if a.id in carry], carry)
+    priced = _priced(session, cycle, [a for a in todo if a.id in carry], carry, scope)
     result.previews.update(priced.previews)
     result.problems.update(priced.problems)
     return result
@@ -177,7 +218,8 @@ def previews_in(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None
     caller has them already (the review reads both), so they are not read twice.
     """
     require_previewable(cycle)
-    return _previews(session, cycle, agency_records(session=session, agency_ids=agency_ids), earlier)
+    scope = fact_cache.fact_scope(session, agency_ids)  # the revisions first: every fact read after them is as new
+    return _previews(session, cycle, agency_records(session=session, agency_ids=agency_ids), earlier, scope)
 
 
 def _agency(session: Session, agency_id: str) -> AgencyRecord:
@@ -191,13 +233,14 @@ def invoice_preview_in(session: Session, agency_id: str, cycle: Cycle) -> CycleP
     """One agency's invoice for ``cycle``; a ``BillingError`` saying why when
     there is none (onboarded later, no contract, a previous cycle unpriceable)."""
     require_previewable(cycle)
+    scope = fact_cache.fact_scope(session, [agency_id])  # before the agency row and its facts
     agency = _agency(session, agency_id)
     if agency.first_cycle > cycle:
         raise BillingError(
             f"{agency.name} was onboarded on {agency.onboarded_on.isoformat()}; "
             f"its first invoice is cycle {agency.first_cycle}"
         )
-    result = _previews(session, cycle, [agency])
+    result = _previews(session, cycle, [agency], scope=scope)
     if agency_id in result.problems:
         raise BillingError(f"{agency.name}, cycle {cycle}: {result.problems[agency_id]}")
     return result.previews[agency_id]

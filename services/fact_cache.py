@@ -1,0 +1,147 @@
+"""What this process has computed from facts that have not changed since.
+
+Pricing the portfolio costs the engine about half a millisecond per agency,
+and every page that shows it prices it again. But an agency's live preview
+for a cycle is a function of that agency's own stored facts and of the
+carry-over from its previous invoice (in the key), and the database gives
+every agency a new *revision* on every write to any row of those facts
+(migration 0012: triggers, so no code path can forget). So an entry keyed by
+(database, agency, revision, cycle, carry-over) can only be found while the
+facts it was computed from are the ones stored: it is never stale, and it
+needs no invalidation — a write makes the old key unreachable, and the least
+recently used entries make room for new ones.
+
+Rules that keep it so:
+
+- The revisions are read (one query, :func:`db.queries.revisions.fact_revisions`)
+  *before* any fact of the batch, in the same transaction: a fact read later
+  is at least as new as the revision, so an entry is never older than its key.
+- A revision is a random token, not a counter: a transaction that rolled
+  back, a reset database or a restored copy never brings back a revision
+  with other facts behind it.
+- An agency with no revision row is never cached; what could not be priced
+  (a problem) is not cached.
+- Values are frozen dataclasses of tuples. (``InvoiceSnapshot.document`` is
+  a plain dict, shared as it was before between the readers of one batch:
+  nothing writes to it.)
+
+Issued invoices are not cached by revision: they are read and checked
+against their content hash on every use, so a row changed behind the
+triggers' back is refused even by a process that read it before. What is
+kept of them is the parsing, keyed by the verified row (services.previews).
+Statuses are not cached at all, for the same reason: the ledger re-checks
+the columns it reads on every read (db.ledger), and that read is most of
+what a status costs.
+
+``BILLING_PREVIEW_CACHE`` is the number of entries (``0``: off); the cache
+is process-wide and thread-safe (Streamlit runs each session in a thread).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+import settings
+from db.queries.revisions import FactRevisions, fact_revisions
+
+Key = tuple[Hashable, ...]
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    hits: int
+    misses: int
+    entries: int
+    limit: int
+
+
+class FactCache:
+    """A bounded, thread-safe map, least recently used entry dropped first."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[Key, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = 0
+        self.hits = 0
+        self.misses = 0
+
+    def resize(self, limit: int) -> None:
+        with self._lock:
+            self._limit = limit
+            self._evict()
+
+    def get_many(self, keys: Mapping[str, Key | None]) -> tuple[dict[str, Any], list[str]]:
+        """The entries found for ``{agency_id: key}`` and the agencies without
+        one (a key of None — uncacheable — is a miss that is not counted)."""
+        found: dict[str, Any] = {}
+        missing: list[str] = []
+        with self._lock:
+            for agency_id, key in keys.items():
+                value = self._entries.get(key) if key is not None else None
+                if value is None:
+                    missing.append(agency_id)
+                    self.misses += key is not None
+                else:
+                    self._entries.move_to_end(key)  # type: ignore[arg-type]
+                    found[agency_id] = value
+                    self.hits += 1
+        return found, missing
+
+    def put_many(self, items: Iterable[tuple[Key | None, Any]]) -> None:
+        with self._lock:
+            if self._limit <= 0:
+                return
+            for key, value in items:
+                if key is not None and value is not None:
+                    self._entries[key] = value
+                    self._entries.move_to_end(key)
+            self._evict()
+
+    def _evict(self) -> None:
+        while len(self._entries) > max(self._limit, 0):
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(self.hits, self.misses, len(self._entries), self._limit)
+
+
+CACHE = FactCache()
+
+
+@dataclass(frozen=True)
+class FactScope:
+    """The revisions one batch reads its entries by: read once, first."""
+
+    revisions: FactRevisions
+
+    def key(self, agency_id: str, *parts: Hashable) -> Key | None:
+        revision = self.revisions.revisions.get(agency_id)
+        if revision is None:
+            return None
+        return (self.revisions.database, agency_id, revision, *parts)
+
+    @property
+    def agency_ids(self) -> list[str]:
+        return sorted(self.revisions.revisions)
+
+
+def fact_scope(session: Session, agency_ids: Sequence[str] | None) -> FactScope | None:
+    """The revisions of these (or all) agencies, read now — call it before
+    reading any fact the entries stand for; None while the cache is off."""
+    limit = settings.current().preview_cache
+    CACHE.resize(limit)
+    if limit <= 0:
+        return None
+    return FactScope(fact_revisions(session=session, agency_ids=agency_ids))
