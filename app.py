@@ -14,6 +14,7 @@ import settings
 from services import logs
 from services.access import Permission, Viewer
 from services.errors import InvoiceIntegrityError
+from services.runtime import tune_garbage_collector
 from ui.auth import VIEWER_KEY, known_viewer, sign_out, signed_in_viewer, write_cookie
 from ui.context import bootstrap
 from ui.format import counted, md
@@ -25,6 +26,7 @@ except settings.SettingsError as error:
     st.error(f"The dashboard cannot start: {error}. Fix the setting and restart.", icon=":material/error:")
     st.stop()
 logs.configure()
+tune_garbage_collector()
 
 # (section, file, title, icon, url path, permission)
 PAGES = [

@@ -25,6 +25,7 @@ from services import logs
 from services.access import Role, Viewer
 from services.errors import BillingError, FieldError
 from services.importing import IMPORT_KINDS
+from services.runtime import tune_garbage_collector
 from services.whatif import ChangesError
 
 EXIT_ERROR = 1
@@ -607,6 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
     logs.configure()
+    tune_garbage_collector()
     try:
         COMMANDS[args.command](args)
         sys.stdout.flush()

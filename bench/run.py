@@ -45,6 +45,7 @@ from sqlalchemy import text
 from billing import Cycle
 from db.engine import dispose_engines, get_engine
 from services.access import SYSTEM
+from services.runtime import tune_garbage_collector
 
 CYCLE = Cycle.parse("2026-11")
 PAGES = ["pages/overview.py", "pages/agency.py", "pages/calendar.py", "pages/review.py", "pages/invoices.py",
@@ -216,6 +217,7 @@ def main() -> int:
     size = "quick" if args.quick else args.size
     runs = args.runs or (2 if args.quick else 5)
     import_rows = args.import_rows or (20_000 if args.quick else 1_000_000)
+    tune_garbage_collector()  # as the app and manage.py do
     skip = frozenset(item.strip() for item in args.skip.split(",") if item.strip())
     report: list[str] = []
     url, facts = sqlite_dataset(size, log=lambda message: print(message, file=sys.stderr, flush=True))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from operator import itemgetter
+from typing import Any
 
 from .calendar import RESTRICTION_AFTER_DAYS, restriction_date_for
 from .facts import DEFAULT_WARNING_DAYS
@@ -121,26 +123,31 @@ class _Account:
     def __init__(self) -> None:
         self.balances: dict[str, Decimal] = {}
         self.invoices: dict[str, LedgerInvoice] = {}
+        # The invoices with a balance left: a year of history is mostly paid,
+        # and every payment looks for the oldest open ones.
+        self.open: dict[str, LedgerInvoice] = {}
         self.credit = ZERO
         self.allocations: list[Allocation] = []
 
     def open_oldest_first(self) -> list[LedgerInvoice]:
-        return sorted(
-            (self.invoices[n] for n, b in self.balances.items() if b > 0),
-            key=lambda inv: (inv.due_date, inv.number),
-        )
+        return sorted(self.open.values(), key=lambda inv: (inv.due_date, inv.number))
 
     def apply(self, invoice: LedgerInvoice, amount: Decimal, on: date, source: str) -> Decimal:
         """Pay up to ``amount`` of ``invoice``; returns what is left."""
         paid = min(amount, self.balances[invoice.number])
         if paid > 0:
-            self.balances[invoice.number] -= paid
+            left = self.balances[invoice.number] - paid
+            self.balances[invoice.number] = left
+            if left <= 0:
+                self.open.pop(invoice.number, None)
             self.allocations.append(Allocation(invoice.number, on, paid, source))
         return amount - paid
 
     def add_invoice(self, invoice: LedgerInvoice) -> None:
         self.invoices[invoice.number] = invoice
         self.balances[invoice.number] = invoice.total
+        if invoice.total > 0:
+            self.open[invoice.number] = invoice
         if self.credit > 0:
             self.credit = self.apply(invoice, self.credit, invoice.invoice_date, "credit")
 
@@ -174,15 +181,14 @@ def _ordered_events(
     by date; on one date invoices first (by due date, then number), then
     payments in the order given. :func:`statuses` and :func:`account_history`
     both walk this, so a statement can never tell another story than a status."""
-    events: list[tuple[date, int, tuple, LedgerInvoice | Payment]] = []
-    for invoice in invoices:
-        if invoice.invoice_date <= as_of:
-            events.append((invoice.invoice_date, 0, (invoice.due_date, invoice.number), invoice))
-    for position, payment in enumerate(payments):
-        if payment.paid_on <= as_of:
-            events.append((payment.paid_on, 1, (position,), payment))
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
-    return [event for _, _, _, event in events]
+    # Keys differ by their second item (0 invoice, 1 payment) before their types
+    # could: (date, 0, due date, number) and (date, 1, position) are each unique.
+    events: list[tuple[tuple[Any, ...], LedgerInvoice | Payment]] = [
+        ((i.invoice_date, 0, i.due_date, i.number), i) for i in invoices if i.invoice_date <= as_of
+    ]
+    events += [((p.paid_on, 1, position), p) for position, p in enumerate(payments) if p.paid_on <= as_of]
+    events.sort(key=itemgetter(0))
+    return [event for _, event in events]
 
 
 def _apply(account: _Account, event: LedgerInvoice | Payment) -> None:
