@@ -247,14 +247,16 @@ def load_ledger(
     """
     only = (lambda column: True) if agency_ids is None else (lambda column: column.in_(list(agency_ids)))
     # Only the columns the ledger needs (and the hash): an invoice row also holds its frozen snapshot.
-    rows = session.execute(select(*(getattr(Invoice, name) for name in LEDGER_COLUMNS)).where(only(Invoice.agency_id))).all()
+    # Core rows (``session.connection()``), not the ORM's: 120,000 rows at 5,000 agencies.
+    connection = session.connection()
+    rows = connection.execute(select(*(getattr(Invoice, name) for name in LEDGER_COLUMNS)).where(only(Invoice.agency_id))).all()
     verify_ledger_invoices(session, rows)
     ledger_invoices = [LedgerInvoice(number, agency_id, invoice_date, due_date, total)
                        for _, number, agency_id, invoice_date, due_date, total in rows]
     due = {i.number: i.due_date for i in ledger_invoices}
     # Same-day payments apply in the order they were recorded.
     entries: list[tuple[date, datetime, LedgerPayment]] = []
-    for agency_id, paid_on, amount, invoice_number, reference, recorded_at in session.execute(
+    for agency_id, paid_on, amount, invoice_number, reference, recorded_at in connection.execute(
         select(Payment.agency_id, Payment.paid_on, Payment.amount, Payment.invoice_number, Payment.reference,
                Payment.recorded_at).where(only(Payment.agency_id))
     ):

@@ -15,6 +15,7 @@ from db.queries.agencies import agency_records
 
 from .access import Permission, Viewer
 from .exports import text_cell
+from .statuses import statuses_in
 from .unit_of_work import SessionFactory, default_sessions
 
 ZERO = Decimal("0.00")
@@ -72,7 +73,7 @@ def overdue_view(viewer: Viewer, as_of: date, *, sessions: SessionFactory = defa
     agency_ids = viewer.scope
     with sessions() as session:
         agencies = {a.id: a for a in agency_records(session=session, agency_ids=agency_ids)}
-        statuses = tuple(agency_statuses(session, as_of, agency_ids))
+        statuses = tuple(statuses_in(session, as_of, agency_ids))
     counts = dict.fromkeys((label for label, _, _ in AGING_BUCKETS), 0)
     who: dict[str, set[str]] = {label: set() for label, _, _ in AGING_BUCKETS}
     totals = dict.fromkeys(counts, ZERO)

@@ -16,13 +16,13 @@ from sqlmodel import Session
 
 from billing import AgencyStatus, Cycle, LineCode, Status
 from billing.forecast import Standing, standing
-from db.ledger import agency_statuses
 from db.queries.agencies import agency_records
 
 from .access import Permission, Viewer
 from .cycles import CycleClock, cycle_clock
 from .minute_bank import runways_in
 from .previews import CyclePreviews, previews_in
+from .statuses import statuses_in
 from .unit_of_work import SessionFactory, default_sessions
 
 ZERO = Decimal("0.00")
@@ -153,10 +153,10 @@ def overview(viewer: Viewer, today: date, *, sessions: SessionFactory = default_
     viewer.require(Permission.VIEW_OVERVIEW)
     clock = cycle_clock(today)
     with sessions() as session:
-        current = previews_in(session, clock.cycle, viewer.scope)
         previous = previews_in(session, clock.cycle.previous(), viewer.scope)
+        current = previews_in(session, clock.cycle, viewer.scope, earlier=previous)
         folio = _portfolio(session, viewer, current, previous) if viewer.can(Permission.VIEW_INVOICES) else None
-        statuses = tuple(agency_statuses(session, today, viewer.scope))
+        statuses = tuple(statuses_in(session, today, viewer.scope))
         running = Cycle.containing(today)
         opened_by = current if running.previous() == clock.cycle else previous
         dry = sum(1 for r in runways_in(session, today, viewer.scope, opened_by) if r.runs_dry_before_cutoff)

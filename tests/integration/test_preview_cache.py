@@ -93,7 +93,8 @@ def sessions(engine) -> SessionFactory:
 @dataclass(frozen=True)
 class Everything:
     """What the portfolio pages read: both cycles a page prices, and the
-    statuses (not cached, but they show a payment or an adjustment)."""
+    statuses (their ledger read and checked every time, each agency's walk
+    of it kept by revision)."""
 
     november: CyclePreviews
     december: CyclePreviews
@@ -375,6 +376,20 @@ def test_an_issued_invoice_changed_after_it_was_cached_is_refused_all_the_same(e
         preview_cycle(NOVEMBER, sessions=sessions)  # 2026-11 carries over from the changed 2026-10 invoice
     with pytest.raises(InvoiceIntegrityError, match=number):
         preview_cycle(Cycle.parse("2026-10"), sessions=sessions)
+
+
+def test_a_status_kept_by_revision_is_refused_once_its_invoice_changed_behind_the_triggers_back(engine, sessions):
+    """Statuses keep only the engine's walk of an account: the ledger under
+    it is read and checked against the invoices' content hashes every time."""
+    kept = payment_statuses(TODAY, sessions=sessions)
+    assert payment_statuses(TODAY, sessions=sessions) == kept
+    with session_scope(engine) as session:
+        number = session.execute(text("SELECT number FROM invoice WHERE cycle = '2026-10' ORDER BY number LIMIT 1")).scalar_one()
+    revisions = _revisions(engine)
+    _behind_the_triggers_back(engine, "UPDATE invoice SET total = total + 1 WHERE number = :n", {"n": number})
+    assert _revisions(engine) == revisions
+    with pytest.raises(InvoiceIntegrityError, match=number):
+        payment_statuses(TODAY, sessions=sessions)
 
 
 # --- many writes in a row ----------------------------------------------------------------
