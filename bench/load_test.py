@@ -9,9 +9,11 @@ How to run::
     DATABASE_URL=sqlite:////tmp/bb-demo.db .venv/bin/python bench/load_test.py http://127.0.0.1:8765 \\
         --sessions 20 --duration 120 --server-pid 1234 --json /tmp/load.json
 
-Each session signs in through the sign-in form (e-mail, password, "Sign in":
-the same run of ``app.py`` a browser starts, bcrypt included) and is timed
-from the submit to the end of the run that draws the overview. It then opens
+Each session opens the sign-in screen, spends ``--typing`` seconds on it (3:
+a person types an e-mail and a password; 0 submits at once) and signs in
+through the form (e-mail, password, "Sign in": the same run of ``app.py`` a
+browser starts, bcrypt included), timed from the submit to the end of the run
+that draws the overview. It then opens
 the pages its role sees in the navigation one after the other, in a loop,
 each timed from the request to the end of its run, until ``--duration``
 seconds have passed (``--think`` seconds between clicks; 0 by default, so
@@ -170,11 +172,13 @@ class StreamlitSession:
                     raise RuntimeError("the script did not compile")
                 found, kinds = {}, set()  # ended early for a rerun: the next run draws the page
 
-    async def sign_in(self, person: Person) -> float:
-        """Seconds from submitting the sign-in form to the overview drawn."""
+    async def sign_in(self, person: Person, typing: float = 0.0) -> float:
+        """Seconds from submitting the sign-in form to the overview drawn,
+        after ``typing`` seconds on the sign-in screen (not timed)."""
         form = await self.rerun()
         if "E-mail" not in form.widgets:
             raise RuntimeError("no sign-in form")
+        await asyncio.sleep(typing)
         outcome = await self.rerun(widgets=[
             (form.widgets["E-mail"], "string_value", person.email),
             (form.widgets["Password"], "string_value", person.password),
@@ -207,13 +211,13 @@ def ensure_accounts(everyone: list[Person]) -> None:
 
 
 async def one_session(index: int, person: Person, base: str, start_at: float, stop_at: float, think: float,
-                      origin: float, results: Results) -> None:
+                      typing: float, origin: float, results: Results) -> None:
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     session = StreamlitSession(base)
     try:
         await session.open()
         began = time.monotonic()
-        results.sign_ins.append(Render(index, "sign-in", await session.sign_in(person), began - origin, 0))
+        results.sign_ins.append(Render(index, "sign-in", await session.sign_in(person, typing), began - origin, 0))
         pages = [title for title in session.pages]
         position = index % len(pages)
         while time.monotonic() < stop_at:
@@ -264,12 +268,14 @@ def figures(values: list[float]) -> dict[str, float]:
             "min": min(values)}
 
 
-async def load(base: str, everyone: list[Person], duration: float, ramp: float, think: float) -> tuple[Results, float]:
+async def load(base: str, everyone: list[Person], duration: float, ramp: float, think: float,
+               typing: float) -> tuple[Results, float]:
     results = Results()
     origin = time.monotonic()
     stop_at = origin + duration
     gap = ramp / max(1, len(everyone) - 1) if len(everyone) > 1 else 0.0
-    tasks = [one_session(i, p, base, origin + i * gap, stop_at, think, origin, results) for i, p in enumerate(everyone)]
+    tasks = [one_session(i, p, base, origin + i * gap, stop_at, think, typing, origin, results)
+             for i, p in enumerate(everyone)]
     await asyncio.gather(*tasks)
     return results, time.monotonic() - origin
 
@@ -282,6 +288,7 @@ def report(results: Results, wall: float, client_cpu: float, server_cpu: float |
         by_page.setdefault(r.page, []).append(r.seconds)
     return {
         "sessions": args.sessions, "duration_s": args.duration, "ramp_s": args.ramp, "think_s": args.think,
+        "typing_s": args.typing,
         "same_person": args.same_person, "wall_s": wall,
         "render": figures(renders), "sign_in": figures([s.seconds for s in results.sign_ins]),
         "per_page": {page: figures(values) for page, values in sorted(by_page.items())},
@@ -302,7 +309,8 @@ def printed(summary: dict[str, object]) -> Iterator[str]:
         return f"{label:<24} n={f['n']:<5} median {f['median']:6.2f} s   p90 {f['p90']:6.2f} s   max {f['max']:6.2f} s"
 
     yield (f"{summary['sessions']} sessions, {summary['duration_s']:.0f} s (ramp {summary['ramp_s']:.0f} s, "
-           f"think {summary['think_s']:.1f} s){' as one person' if summary['same_person'] else ''}")
+           f"typing {summary['typing_s']:.1f} s, think {summary['think_s']:.1f} s)"
+           f"{' as one person' if summary['same_person'] else ''}")
     yield row("render (every page)", summary["render"])  # type: ignore[arg-type]
     yield row("sign-in to overview", summary["sign_in"])  # type: ignore[arg-type]
     for page, f in summary["per_page"].items():  # type: ignore[attr-defined]
@@ -323,6 +331,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which the sessions start")
     parser.add_argument("--think", type=float, default=0.0, help="mean seconds between a render and the next click")
+    parser.add_argument("--typing", type=float, default=3.0,
+                        help="seconds on the sign-in screen before submitting (a person typing); not timed")
     parser.add_argument("--same-person", action="store_true", help="every session as the demo finance account")
     parser.add_argument("--start", action="store_true", help="start a fresh server on $DATABASE_URL")
     parser.add_argument("--server-pid", type=int, help="the server's pid, for its CPU share")
@@ -342,7 +352,7 @@ def main() -> int:
         base, pid = (stack.enter_context(started_server(database)) if args.start else (args.base, args.server_pid))
         load_before = loadavg()
         client_before, server_before = own_cpu(), cpu_seconds(pid)
-        results, wall = asyncio.run(load(base, everyone, args.duration, args.ramp, args.think))
+        results, wall = asyncio.run(load(base, everyone, args.duration, args.ramp, args.think, args.typing))
         client_cpu, server_after = own_cpu() - client_before, cpu_seconds(pid)
         server_cpu = None if server_before is None or server_after is None else server_after - server_before
         summary = report(results, wall, client_cpu, server_cpu, args, load_before, loadavg())
