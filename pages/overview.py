@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from billing import Status
 from services.access import Permission
-from ui import cache
+from ui import cache, charts
 from ui.context import empty_state, page_setup
 from ui.format import (
-    STATUS_COLORS,
     STATUS_LABELS,
     counted,
     day,
@@ -94,13 +92,8 @@ with left:
             "Total": [money_float(r.total) for r in folio.rows],
             "State": [r.state for r in folio.rows],
         }).sort_values("Total", ascending=False).head(15)
-        chart = px.bar(frame, x="Total", y="Agency", color="State", orientation="h",
-                       color_discrete_map={"Issued": "#1565c0", "Preview": "#90a4ae"},
-                       labels={"Total": "Invoice total (USD)"})
-        chart.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(autorange="reversed", title=None),
-                            legend=dict(orientation="h", y=1.02, x=0, title=None), showlegend=frame["State"].nunique() > 1)
-        chart.update_xaxes(tickprefix="$", separatethousands=True)
-        st.plotly_chart(chart, width="stretch", key="overview_totals")
+        st.plotly_chart(charts.invoice_totals(tuple(frame.itertuples(index=False, name=None))), width="stretch",
+                        key="overview_totals")
         shown = f"Largest {len(frame)} of {counted(len(folio.rows), 'invoice')}" if len(folio.rows) > len(frame) \
             else f"All {counted(len(folio.rows), 'invoice')}" if len(folio.rows) > 1 else counted(1, "invoice")
         st.caption(f"{shown} · portfolio total {md(usd(folio.total))}")
@@ -113,11 +106,8 @@ with right:
                           "key": [s.value for s in counts]})
     frame = frame[frame["Agencies"] > 0]
     if not frame.empty:
-        donut = px.pie(frame, names="Status", values="Agencies", hole=0.55, color="key",
-                       color_discrete_map=STATUS_COLORS)
-        donut.update_traces(textinfo="value", textposition="inside", sort=False)
-        donut.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="v", x=1, y=0.5))
-        st.plotly_chart(donut, width="stretch", key="overview_status")
+        st.plotly_chart(charts.payment_status(tuple(frame.itertuples(index=False, name=None))), width="stretch",
+                        key="overview_status")
     attention = view.with_status(Status.RESTRICTED, Status.AT_RISK)
     if attention:
         st.markdown("**Needs attention**")

@@ -5,7 +5,6 @@ for the accounting system. Finance only."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from billing import Cycle
@@ -20,13 +19,12 @@ from services.accounting_export import (
 )
 from services.errors import BillingError
 from services.exports import text_cell
-from services.reporting import CYCLES_SHOWN, receivables, revenue
+from ui import cache, charts
 from ui.context import empty_state, page_setup, query_value
 from ui.format import counted, day, md, money_float, signed_usd, usd
 
 viewer, today = page_setup("Revenue", Permission.VIEW_REPORTS)
 SPLITS = {"charge": "Charge", "manager": "Account manager", "band": "Agency size"}
-COLORS = ["#0b5cad", "#ef6c00", "#2e7d32", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#455a64", "#f9a825"]
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -49,7 +47,7 @@ if view == "Revenue":
     split = st.radio("Split by", list(SPLITS), format_func=SPLITS.__getitem__, horizontal=True, key="revenue_split",
                      index=list(SPLITS).index(split_key))
     st.query_params["split"] = split
-    report = revenue(viewer, today)
+    report = cache.revenue(viewer, today)
     if not report.cycles:
         empty_state("No cycle has been issued yet; revenue appears here after the first one.")
         st.stop()
@@ -72,23 +70,12 @@ if view == "Revenue":
 
     keys = sorted({k for c in report.cycles for k in parts(c)}, key=lambda k: -sum(parts(c).get(k, 0) for c in report.cycles))
     chart_col, table_col = st.columns([3, 2])
-    figure = go.Figure()
-    for index, key in enumerate(keys):
-        figure.add_trace(go.Bar(
-            name=key, x=[str(c.cycle) for c in report.cycles], y=[money_float(parts(c).get(key, 0)) for c in report.cycles],
-            marker_color=COLORS[index % len(COLORS)],
-            customdata=[usd(parts(c).get(key)) if key in parts(c) else "$0.00" for c in report.cycles],
-            hovertemplate="%{x} · " + key.replace("%", "%%") + ": %{customdata}<extra></extra>",
-        ))
-    figure.add_trace(go.Scatter(name="Collected", x=[str(c.cycle) for c in report.cycles],
-                                y=[money_float(c.collected) for c in report.cycles], mode="lines+markers",
-                                line=dict(color="#111418", width=2, dash="dot"),
-                                customdata=[usd(c.collected) for c in report.cycles],
-                                hovertemplate="%{x} · collected %{customdata}<extra></extra>"))
-    figure.update_layout(barmode="stack", height=380, margin=dict(l=0, r=0, t=10, b=0), plot_bgcolor="white",
-                         legend=dict(orientation="h", y=-0.2, yanchor="top"),
-                         yaxis=dict(title="Billed (USD)", tickprefix="$", separatethousands=True, gridcolor="#eceff1"),
-                         xaxis=dict(type="category", tickangle=-45))
+    names = tuple(str(c.cycle) for c in report.cycles)
+    figure = charts.revenue_bars(
+        names,
+        tuple((key, tuple(money_float(parts(c).get(key, 0)) for c in report.cycles),
+               tuple(usd(parts(c).get(key)) if key in parts(c) else "$0.00" for c in report.cycles)) for key in keys),
+        tuple(money_float(c.collected) for c in report.cycles), tuple(usd(c.collected) for c in report.cycles))
     chart_col.plotly_chart(figure, width="stretch", key="revenue_chart", config={"displayModeBar": False})
     frame = pd.DataFrame({
         "Cycle": [str(c.cycle) for c in report.cycles],
@@ -117,29 +104,19 @@ if view == "Revenue":
     seats_col, minutes_col = st.columns(2)
     for column, title, values, unit in ((seats_col, "Seats billed", [c.seats for c in report.cycles], "seats"),
                                         (minutes_col, "Minutes used", [c.minutes for c in report.cycles], "min")):
-        small = go.Figure(go.Bar(x=[str(c.cycle) for c in report.cycles], y=values, marker_color="#90a4ae",
-                                 hovertemplate="%{x}: %{y:,} " + unit + "<extra></extra>"))
-        small.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0), title=title, plot_bgcolor="white",
-                            yaxis=dict(separatethousands=True, gridcolor="#eceff1", title=unit), xaxis=dict(type="category"))
+        small = charts.small_bars(names, tuple(values), title, unit)
         column.plotly_chart(small, width="stretch", key=f"chart_{unit}", config={"displayModeBar": False})
 
 elif view == "Receivables":
-    months = receivables(viewer, today)
+    months = cache.receivables(viewer, today)
     st.caption("What agencies owed at each month end, by how far past due, from the same ledger as the overdue page. "
                "DSO: owed ÷ billed in the 90 days before × 90.")
     labels = list(months[0].buckets) if months else []
     chart_col, table_col = st.columns([3, 2])
-    figure = go.Figure()
-    for index, label in enumerate(labels):
-        figure.add_trace(go.Bar(name=label, x=[m.month_end.strftime("%b %Y") for m in months],
-                                y=[money_float(m.buckets[label]) for m in months],
-                                marker_color=["#1565c0", "#f9a825", "#ef6c00", "#c62828", "#6a1b9a"][index % 5],
-                                customdata=[usd(m.buckets[label]) for m in months],
-                                hovertemplate="%{x} · " + label + ": %{customdata}<extra></extra>"))
-    figure.update_layout(barmode="stack", height=380, margin=dict(l=0, r=0, t=10, b=0), plot_bgcolor="white",
-                         legend=dict(orientation="h", y=-0.12, yanchor="top"),
-                         yaxis=dict(title="Owed at month end (USD)", tickprefix="$", separatethousands=True,
-                                    gridcolor="#eceff1"), xaxis=dict(type="category"))
+    figure = charts.receivables_bars(
+        tuple(m.month_end.strftime("%b %Y") for m in months),
+        tuple((label, tuple(money_float(m.buckets[label]) for m in months), tuple(usd(m.buckets[label]) for m in months))
+              for label in labels))
     chart_col.plotly_chart(figure, width="stretch", key="aging_history_chart", config={"displayModeBar": False})
     frame = pd.DataFrame({"Month end": [day(m.month_end) for m in months],
                           **{label: [money_float(m.buckets[label]) for m in months] for label in labels},
@@ -151,7 +128,7 @@ elif view == "Receivables":
                               mime="text/csv", icon=":material/download:", key="aging_history_csv")
 
 else:
-    report = revenue(viewer, today, last=CYCLES_SHOWN)
+    report = cache.revenue(viewer, today)  # the last CYCLES_SHOWN issued cycles
     cycles = [str(c.cycle) for c in reversed(report.cycles)]
     st.caption("Files your accounting system imports: one row per invoice line, amounts as exact decimals, "
                "dates as a US organisation's (MM/DD/YYYY). Column lists and sources: docs/ACCOUNTING_EXPORT.md.")

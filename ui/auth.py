@@ -11,9 +11,12 @@ reads the cookie from its connection and resumes without a password.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import logging
 import threading
+from pathlib import Path
 
 import streamlit as st
 
@@ -148,12 +151,47 @@ def _warm_up() -> None:
     threading.Thread(target=load, name="warm-up", daemon=True).start()
 
 
+PRELOADED = ("PlotlyChart", "DataFrame")  # what the first page after signing in draws: charts and tables
+
+
+@functools.lru_cache(maxsize=1)
+def _browser_chunks() -> tuple[str, ...]:
+    """The file names of Streamlit's chart and table code in this version
+    (``PlotlyChart.<hash>.js``…); none if its static folder looks different."""
+    folder = Path(st.__file__).parent / "static" / "static" / "js"
+    found = []
+    for name in PRELOADED:
+        matches = sorted(folder.glob(f"{name}.*.js"))
+        if len(matches) == 1:
+            found.append(matches[0].name)
+    return tuple(found)
+
+
+def _preload_browser_code() -> None:
+    """Let the browser fetch and run the chart and table code while the
+    person types: Streamlit loads it only when the first chart appears, and
+    in a browser that has not cached it that was a second after signing in
+    before the overview's chart could draw (bench/browser_bench.py). The
+    modules are imported from beside Streamlit's own bundle, so they are
+    the very modules its pages use later. Draws nothing."""
+    chunks = _browser_chunks()
+    if not chunks:
+        return
+    st.html(f"""<script>
+setTimeout(() => {{
+  const main = document.querySelector('script[src*="/static/js/index."]');
+  if (main) for (const name of {json.dumps(list(chunks))}) import(new URL(name, main.src).href).catch(() => {{}});
+}}, 300);
+</script>""", unsafe_allow_javascript=True, width="content")
+
+
 def _sign_in_with_password() -> Viewer:
     viewer = _resumed_viewer()
     if viewer is not None:
         return viewer
     _warm_up()
     write_cookie()
+    _preload_browser_code()
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title("Dialer Billing")

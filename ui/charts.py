@@ -1,26 +1,52 @@
-"""Plotly figures: built here from service results, drawn by the pages."""
+"""Plotly figures: built here from service results, drawn by the pages.
+
+Building a figure is most of the CPU of a page that is otherwise cached
+(plotly validates every property it is given: 25–60 ms a chart), and every
+person's every click builds it again. So each figure is built once per
+distinct content and kept (:data:`_figures`, least recently used out): each
+builder below takes exactly what it draws, as hashable values (frozen
+dataclasses, tuples), so equal content is the same key and a changed fact is
+a new one; nothing can be stale. The figures are shared between sessions:
+pages hand them to ``st.plotly_chart`` (which copies them to JSON) and never
+change them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
+import functools
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
+import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 
+from billing import Cycle, Period
 from services.agency_account import BankPoint
-from services.invoices import InvoiceView
-from services.minute_bank import BankDetail, BankTrend, TrendPoint
-from services.overdue import OverdueView
+from services.invoices import InvoiceView, LineChange
+from services.minute_bank import BankDay, BankDetail, BankRunway, BankTrend, TrendPoint
+from services.overdue import AgingBucket, OverdueView
 
-from .format import counted, money_float, signed_usd, usd
+from .format import STATUS_COLORS, counted, money_float, signed_usd, usd
 
+REVENUE_COLORS = ["#0b5cad", "#ef6c00", "#2e7d32", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#455a64", "#f9a825"]
 SEAT_COLORS = {
     "prorated": "#ef6c00",
     "filled a paid seat": "#2e7d32",
     "active": "#90a4ae",
     "left": "#cfd8dc",
 }
+
+
+FIGURES_KEPT = 512  # figures per builder; a few KiB each
+Builder = TypeVar("Builder", bound=Callable[..., go.Figure])
+
+
+def _kept(builder: Builder) -> Builder:
+    """One figure per distinct (hashable) content; see the module docstring."""
+    return functools.lru_cache(maxsize=FIGURES_KEPT)(builder)  # type: ignore[return-value]
 
 
 def _tidy(figure: go.Figure, height: int) -> go.Figure:
@@ -33,29 +59,33 @@ def _tidy(figure: go.Figure, height: int) -> go.Figure:
 
 def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
     """Who was active when in the closed period; prorated activations stand out."""
-    period = view.cycle.closed_period
     changed = [b for b in view.seat_bars if b.kind != "active"]  # users active throughout add nothing to see
     bars = sorted(changed, key=lambda b: ({"prorated": 0, "filled a paid seat": 1, "left": 2}[b.kind], b.start, b.user_id))
-    shown = bars[:max_users]
+    shown = tuple((view.named(b.user_id), b.user_id, b.start, b.end, b.kind) for b in bars[:max_users])
+    return _seat_timeline(view.cycle.closed_period, shown)
+
+
+@_kept
+def _seat_timeline(period: Period, shown: tuple[tuple[str, str, date, date, str], ...]) -> go.Figure:
     figure = go.Figure()
     for kind, color in SEAT_COLORS.items():
-        mine = [b for b in shown if b.kind == kind]
+        mine = [b for b in shown if b[4] == kind]
         if not mine:
             continue
         figure.add_trace(go.Bar(
             name=kind.capitalize(), orientation="h", marker_color=color,
-            y=[view.named(b.user_id) for b in mine],
-            x=[((b.end - b.start).days + 1) * 86_400_000 for b in mine],
-            base=[b.start.isoformat() for b in mine],
+            y=[name for name, *_ in mine],
+            x=[((end - start).days + 1) * 86_400_000 for _, _, start, end, _ in mine],
+            base=[start.isoformat() for _, _, start, _, _ in mine],
             hovertemplate="%{y}: %{base|%a %Y-%m-%d} for %{customdata} days<extra>" + kind + "</extra>",
-            customdata=[(b.end - b.start).days + 1 for b in mine],
+            customdata=[(end - start).days + 1 for _, _, start, end, _ in mine],
         ))
     figure.add_vrect(x0=period.start.isoformat(), x1=(period.end + timedelta(days=1)).isoformat(),
                      fillcolor="#e3f2fd", opacity=0.35, line_width=0, layer="below",
                      annotation_text="closed period", annotation_position="top left")
     figure.update_xaxes(type="date", range=[(period.start - timedelta(days=7)).isoformat(), (period.end + timedelta(days=2)).isoformat()])
     figure.update_yaxes(autorange="reversed", type="category")
-    figure = _tidy(figure, max(240, 22 * len({b.user_id for b in shown}) + 120))
+    figure = _tidy(figure, max(240, 22 * len({user_id for _, user_id, *_ in shown}) + 120))
     # The legend goes below the bars, clear of the closed period's label at the top.
     figure.update_layout(legend=dict(orientation="h", y=-0.12, yanchor="top", x=0), margin=dict(t=30, b=40))
     return figure
@@ -63,6 +93,11 @@ def seat_timeline(view: InvoiceView, max_users: int = 60) -> go.Figure:
 
 def bank_history(points: Sequence[BankPoint]) -> go.Figure:
     """The minute bank at each cutoff and after each replenishment: one axis, minutes."""
+    return _bank_history(tuple(points))
+
+
+@_kept
+def _bank_history(points: tuple[BankPoint, ...]) -> go.Figure:
     figure = go.Figure()
     x = [p.cutoff for p in points]
     figure.add_trace(go.Scatter(name="At cutoff", x=x, y=[p.closing_balance for p in points], mode="lines+markers",
@@ -79,13 +114,18 @@ def bank_history(points: Sequence[BankPoint]) -> go.Figure:
 
 def change_waterfall(view: InvoiceView) -> go.Figure:
     """Previous total → each line's change → this total."""
-    previous_total = sum((c.previous for c in view.changes), Decimal(0))
-    moved = [c for c in view.changes if c.delta != 0]
+    return _change_waterfall(view.cycle, tuple(view.changes))
+
+
+@_kept
+def _change_waterfall(cycle: Cycle, changes: tuple[LineChange, ...]) -> go.Figure:
+    previous_total = sum((c.previous for c in changes), Decimal(0))
+    moved = [c for c in changes if c.delta != 0]
     this_total = previous_total + sum((c.delta for c in moved), Decimal(0))
     figure = go.Figure(go.Waterfall(
         orientation="v",
         measure=["absolute"] + ["relative"] * len(moved) + ["total"],
-        x=[f"Cycle {view.cycle.previous()}"] + [c.title for c in moved] + [f"Cycle {view.cycle}"],
+        x=[f"Cycle {cycle.previous()}"] + [c.title for c in moved] + [f"Cycle {cycle}"],
         y=[money_float(previous_total)] + [money_float(c.delta) for c in moved] + [0],
         connector={"line": {"color": "#b0bec5"}},
         increasing={"marker": {"color": "#ef6c00"}},
@@ -105,22 +145,26 @@ def bank_chart(detail: BankDetail) -> go.Figure:
     """The running period day by day on ONE minutes axis: the balance, the
     credits, and the projection to period end (dashed). Daily usage is in
     the hover (as bars on the same axis it would be too small to read)."""
-    runway = detail.runway
+    return _bank_chart(detail.runway, detail.days, detail.projection)
+
+
+@_kept
+def _bank_chart(runway: BankRunway, days: tuple[BankDay, ...], projection: tuple[tuple[date, int], ...]) -> go.Figure:
     figure = go.Figure()
-    figure.add_trace(go.Scatter(name="Bank balance", x=[d.day for d in detail.days], y=[d.balance for d in detail.days],
+    figure.add_trace(go.Scatter(name="Bank balance", x=[d.day for d in days], y=[d.balance for d in days],
                                 mode="lines+markers", line=dict(color="#1565c0", width=3),
-                                customdata=[d.used for d in detail.days],
+                                customdata=[d.used for d in days],
                                 hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min in the bank, %{customdata:,} used<extra></extra>"))
-    credits = [d for d in detail.days if d.credited]
+    credits = [d for d in days if d.credited]
     if credits:
         figure.add_trace(go.Scatter(name="Credited (replenishment, onboarding)", x=[d.day for d in credits],
                                     y=[d.balance for d in credits], mode="markers",
                                     marker=dict(size=16, symbol="star", color="#2e7d32", line=dict(width=1, color="white")),
                                     customdata=[d.credited for d in credits],
                                     hovertemplate="%{x|%a %Y-%m-%d}: +%{customdata:,} min credited<extra></extra>"))
-    if detail.projection:
-        figure.add_trace(go.Scatter(name=f"Projection at {runway.burn_per_day:,.0f} min/day", x=[p[0] for p in detail.projection],
-                                    y=[p[1] for p in detail.projection], mode="lines", line=dict(color="#ef6c00", dash="dash"),
+    if projection:
+        figure.add_trace(go.Scatter(name=f"Projection at {runway.burn_per_day:,.0f} min/day", x=[p[0] for p in projection],
+                                    y=[p[1] for p in projection], mode="lines", line=dict(color="#ef6c00", dash="dash"),
                                     hovertemplate="%{x|%a %Y-%m-%d}: %{y:,} min projected<extra></extra>"))
     figure.add_hline(y=0, line_color="#c62828", line_width=1)
     figure.update_layout(yaxis=dict(title="Minutes in the bank", separatethousands=True))
@@ -128,6 +172,7 @@ def bank_chart(detail: BankDetail) -> go.Figure:
     return _tidy(figure, 340)
 
 
+@_kept
 def trend_chart(trend: BankTrend) -> go.Figure:
     """The bank cycle by cycle on ONE minutes axis: credited and used per
     closed period (bars), the closing balance (line); the running period's
@@ -186,12 +231,88 @@ def trend_chart(trend: BankTrend) -> go.Figure:
 
 
 def aging_bars(view: OverdueView) -> go.Figure:
+    return _aging_bars(view.buckets)
+
+
+@_kept
+def _aging_bars(buckets: tuple[AgingBucket, ...]) -> go.Figure:
     colors = ["#1565c0", "#f9a825", "#ef6c00", "#c62828", "#6a1b9a"]
     figure = go.Figure(go.Bar(
-        x=[b.label for b in view.buckets], y=[money_float(b.balance) for b in view.buckets],
-        marker_color=colors[: len(view.buckets)],
-        text=[f"${b.balance:,.2f}<br>{counted(b.invoices, 'invoice')}" for b in view.buckets], textposition="outside",
+        x=[b.label for b in buckets], y=[money_float(b.balance) for b in buckets],
+        marker_color=colors[: len(buckets)],
+        text=[f"${b.balance:,.2f}<br>{counted(b.invoices, 'invoice')}" for b in buckets], textposition="outside",
         hovertemplate="%{x}: $%{y:,.2f}<extra></extra>",
     ))
     figure.update_yaxes(tickprefix="$", separatethousands=True, title="Open balance")
     return _tidy(figure, 320)
+
+
+@_kept
+def invoice_totals(rows: tuple[tuple[str, float, str], ...]) -> go.Figure:
+    """The overview's largest invoices of the cycle: (agency, total, state) rows, largest first."""
+    frame = pd.DataFrame(list(rows), columns=["Agency", "Total", "State"])
+    chart = px.bar(frame, x="Total", y="Agency", color="State", orientation="h",
+                   color_discrete_map={"Issued": "#1565c0", "Preview": "#90a4ae"},
+                   labels={"Total": "Invoice total (USD)"})
+    chart.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(autorange="reversed", title=None),
+                        legend=dict(orientation="h", y=1.02, x=0, title=None), showlegend=frame["State"].nunique() > 1)
+    chart.update_xaxes(tickprefix="$", separatethousands=True)
+    return chart
+
+
+@_kept
+def payment_status(rows: tuple[tuple[str, int, str], ...]) -> go.Figure:
+    """The overview's donut: (label, agencies, status key) rows with at least one agency."""
+    frame = pd.DataFrame(list(rows), columns=["Status", "Agencies", "key"])
+    donut = px.pie(frame, names="Status", values="Agencies", hole=0.55, color="key", color_discrete_map=STATUS_COLORS)
+    donut.update_traces(textinfo="value", textposition="inside", sort=False)
+    donut.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="v", x=1, y=0.5))
+    return donut
+
+
+Series = tuple[str, tuple[float, ...], tuple[str, ...]]  # name, values, their hover text
+
+
+@_kept
+def revenue_bars(cycles: tuple[str, ...], series: tuple[Series, ...], collected: tuple[float, ...],
+                 collected_text: tuple[str, ...]) -> go.Figure:
+    """Billed per cycle, stacked by the split's parts, with collected as a dotted line."""
+    figure = go.Figure()
+    for index, (name, values, texts) in enumerate(series):
+        figure.add_trace(go.Bar(
+            name=name, x=list(cycles), y=list(values), marker_color=REVENUE_COLORS[index % len(REVENUE_COLORS)],
+            customdata=list(texts), hovertemplate="%{x} · " + name.replace("%", "%%") + ": %{customdata}<extra></extra>",
+        ))
+    figure.add_trace(go.Scatter(name="Collected", x=list(cycles), y=list(collected), mode="lines+markers",
+                                line=dict(color="#111418", width=2, dash="dot"), customdata=list(collected_text),
+                                hovertemplate="%{x} · collected %{customdata}<extra></extra>"))
+    figure.update_layout(barmode="stack", height=380, margin=dict(l=0, r=0, t=10, b=0), plot_bgcolor="white",
+                         legend=dict(orientation="h", y=-0.2, yanchor="top"),
+                         yaxis=dict(title="Billed (USD)", tickprefix="$", separatethousands=True, gridcolor="#eceff1"),
+                         xaxis=dict(type="category", tickangle=-45))
+    return figure
+
+
+@_kept
+def small_bars(cycles: tuple[str, ...], values: tuple[int, ...], title: str, unit: str) -> go.Figure:
+    """Seats or minutes billed per cycle."""
+    small = go.Figure(go.Bar(x=list(cycles), y=list(values), marker_color="#90a4ae",
+                             hovertemplate="%{x}: %{y:,} " + unit + "<extra></extra>"))
+    small.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0), title=title, plot_bgcolor="white",
+                        yaxis=dict(separatethousands=True, gridcolor="#eceff1", title=unit), xaxis=dict(type="category"))
+    return small
+
+
+@_kept
+def receivables_bars(months: tuple[str, ...], series: tuple[Series, ...]) -> go.Figure:
+    """Owed at each month end, stacked by age."""
+    figure = go.Figure()
+    for index, (label, values, texts) in enumerate(series):
+        figure.add_trace(go.Bar(name=label, x=list(months), y=list(values),
+                                marker_color=["#1565c0", "#f9a825", "#ef6c00", "#c62828", "#6a1b9a"][index % 5],
+                                customdata=list(texts), hovertemplate="%{x} · " + label + ": %{customdata}<extra></extra>"))
+    figure.update_layout(barmode="stack", height=380, margin=dict(l=0, r=0, t=10, b=0), plot_bgcolor="white",
+                         legend=dict(orientation="h", y=-0.12, yanchor="top"),
+                         yaxis=dict(title="Owed at month end (USD)", tickprefix="$", separatethousands=True,
+                                    gridcolor="#eceff1"), xaxis=dict(type="category"))
+    return figure

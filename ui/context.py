@@ -11,6 +11,7 @@ from services.access import Permission, Viewer
 from services.clock import billing_today
 from services.setup import database_is_empty, ensure_database, seed_demo
 from ui.auth import current_viewer
+from ui.network import send_without_delay
 
 
 @st.cache_resource(show_spinner=False)
@@ -19,10 +20,17 @@ def _database_ready() -> bool:
     return True
 
 
+@st.cache_resource(show_spinner=False)
+def _sockets_without_delay() -> int:
+    """Once a process: the server's sockets send at once (see ``ui.network``)."""
+    return send_without_delay()
+
+
 def bootstrap() -> None:
     """Migrate, and fill an empty database with demo data (with a progress
     bar), unless ``BILLING_AUTO_SEED=0``: then an empty database stays empty
     and the pages show their empty states."""
+    _sockets_without_delay()
     _database_ready()
     if not settings.current().auto_seed or st.session_state.get("_seed_checked"):
         return
