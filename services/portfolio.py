@@ -18,8 +18,7 @@ from billing import AgencyStatus, Cycle, LineCode, Status
 from billing.forecast import Standing, standing
 from db.queries.agencies import agency_records
 
-from .access import SYSTEM, Permission, Viewer
-from .clock import billing_today
+from .access import Permission, Viewer
 from .cycles import CycleClock, cycle_clock
 from .minute_bank import runways_in
 from .previews import CyclePreviews, previews_in
@@ -166,13 +165,3 @@ def overview(viewer: Viewer, today: date, *, sessions: SessionFactory = default_
     if folio is not None and folio.previous_pending and today > earlier.invoice_date:
         unissued = {str(earlier): folio.previous_pending}
     return Overview(clock, folio, statuses, dry, unissued)
-
-
-def warm_up(*, sessions: SessionFactory = default_sessions) -> None:
-    """Price what the first pages after a sign-in read (the overview's two
-    cycles, every status, the runways) into this process's fact cache, for
-    every agency: a server started fresh at 5,000 agencies otherwise makes its
-    first visitor wait for the whole portfolio. Nothing is shown or kept but
-    the engine's results keyed by the facts' revisions, which every viewer's
-    own (scoped) pages then find."""
-    overview(SYSTEM, billing_today(), sessions=sessions)

@@ -133,9 +133,8 @@ _warmed = threading.Event()
 
 def _warm_up() -> None:
     """Import what the first page needs while the person types their
-    password, and price the portfolio into the fact cache: a fresh server
-    otherwise spends seconds on pandas and plotly after the click, once per
-    process, and at 5,000 agencies many more on the first portfolio."""
+    password: a fresh server otherwise spends seconds on pandas and plotly
+    after the click, once per process."""
     if _warmed.is_set():
         return
     _warmed.set()
@@ -146,7 +145,6 @@ def _warm_up() -> None:
                 importlib.import_module(name)
             go = importlib.import_module("plotly.graph_objects")
             go.Figure(go.Bar(x=[1], y=[1]), layout={"height": 100}).to_json()  # plotly loads its validators lazily
-            importlib.import_module("services.portfolio").warm_up()  # the portfolio, into the fact cache
         except Exception:  # a warm-up must never break the sign-in screen
             log.debug("warm-up failed", exc_info=True)
 
