@@ -107,7 +107,7 @@ def user_names(*, session: Session, agency_id: str) -> list[UserName]:
 def usage_by_user(*, session: Session, agency_id: str, period: Period) -> list[UserUsage]:
     """Calls, billable minutes and transcribed seconds per user, from the
     call detail of ``period``: one ``GROUP BY`` in the database."""
-    minutes = func.sum((Call.duration_seconds + 59) / 60)  # integer division: ceil per call, as the rollup stores it
+    minutes = func.sum((Call.duration_seconds + 59) // 60)  # integer division: ceil per call, as the rollup stores it
     rows = session.execute(
         select(Call.user_id, func.count(), minutes, func.sum(Call.transcribed_seconds))
         .where(Call.agency_id == agency_id, Call.started_on >= period.start, Call.started_on <= period.end)
