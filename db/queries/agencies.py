@@ -32,10 +32,6 @@ class AgencyRecord:
         return Cycle.containing(self.onboarded_on)
 
 
-def _record(row: Agency) -> AgencyRecord:
-    return AgencyRecord(row.id, row.name, row.onboarded_on, row.address, row.billing_email, row.account_manager)
-
-
 _RECORD_COLUMNS = (Agency.id, Agency.name, Agency.onboarded_on, Agency.address, Agency.billing_email,
                    Agency.account_manager)
 
@@ -50,8 +46,8 @@ def agency_records(*, session: Session, agency_ids: Sequence[str] | None = None)
 
 
 def agency_record(*, session: Session, agency_id: str) -> AgencyRecord | None:
-    row = session.get(Agency, agency_id)
-    return None if row is None else _record(row)
+    found = agency_records(session=session, agency_ids=[agency_id])
+    return found[0] if found else None
 
 
 def agency_count(*, session: Session) -> int:
