@@ -162,6 +162,7 @@ class Importer:
     noun: ClassVar[str]  # plural, for warnings: "calls"
     key_columns: ClassVar[tuple[str, ...]]
     chunk_size: ClassVar[int] = 5_000
+    staged: ClassVar[bool] = False  # read once into a staging table: see CallsImporter
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -193,6 +194,22 @@ class Importer:
         """Writes that must come before the rows (e.g. new users before their spans)."""
 
     def write(self, records: list[Any]) -> None:
+        raise NotImplementedError
+
+    def unchanged_count(self) -> int:
+        """Rows of the file already stored identically."""
+        return len(self.unchanged)
+
+    def stage(self, chunk: list[tuple[int, Any]]) -> None:
+        raise NotImplementedError
+
+    def check_staged(self) -> None:
+        raise NotImplementedError
+
+    def abandon(self, error: BaseException) -> None:
+        """Stop whatever writing is under way, before the transaction rolls back."""
+
+    def write_staged(self, report: Callable[[str, float], None]) -> int:
         raise NotImplementedError
 
     def details(self) -> dict[str, Any]:

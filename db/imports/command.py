@@ -13,6 +13,12 @@ page call. In ONE transaction it
 3. otherwise reads the file again and writes the rows that are new, keeping
    the ``call_day`` rollup in step, adds one audit event and commits.
 
+``calls.csv`` (ten million rows is a real month) is *staged* instead: the
+file is read once into a temporary table of the same transaction, the
+checks that need the whole file (duplicate keys, stored rows) are asked of
+the database, and the new rows move from there (:mod:`db.imports.calls`).
+The other files are small and take the two passes above.
+
 Re-importing a file adds nothing: a row whose key is stored with the same
 values is counted as ``unchanged``; with other values it is a problem (never
 silently overwritten). Facts that fall in a cycle already issued for their
@@ -129,16 +135,25 @@ def import_file(
                 lock_billing_facts(session)  # before anything is read: see the module docstring
                 context = Context(name, problems, timestamps, session, IssuedCycles(session), actor)
                 importer = importer_class(context)
-                rows = _validate(importer, csv_file, name, report)
+                if importer.staged:
+                    rows = _stage(importer, csv_file, name, report)
+                    report(f"checking {name} against itself and what is stored", 0.6)
+                    importer.check_staged()
+                    report(f"checked {name}: {rows:,} rows", 0.7)
+                else:
+                    rows = _validate(importer, csv_file, name, report)
                 problems.raise_if_any()
                 _still_issued_as_checked(context, name)
-                inserted = _write(importer, csv_file, name, rows, report)
+                if importer.staged:
+                    inserted = importer.write_staged(report)
+                else:
+                    inserted = _write(importer, csv_file, name, rows, report)
                 summary = {
                     "kind": kind,
                     "file": name,
                     "rows": rows,
                     "inserted": inserted,
-                    "unchanged": len(importer.unchanged),
+                    "unchanged": importer.unchanged_count(),
                     **importer.details(),
                     "warnings": context.warnings.messages(),
                     "billing_zone": zone,
@@ -202,6 +217,35 @@ def _validate(importer: Importer, csv_file: CsvFile, name: str, report: Progress
         importer.problems.add(None, None, "has a header but no data rows")
     importer.finish()
     report(f"checked {name}: {rows:,} rows", 0.5)
+    return rows
+
+
+def _stage(importer: Importer, csv_file: CsvFile, name: str, report: Progress) -> int:
+    """The one pass of a staged import: every row parsed, its cells checked,
+    and the good ones put in the staging table. Returns the number of data rows."""
+    rows = 0
+    chunk: list[tuple[int, Any]] = []
+    size = importer.chunk_size
+    parse = importer.parse
+    try:
+        for row, values in csv_file.rows():
+            rows += 1
+            record = parse(row, values)
+            if record is not None:
+                chunk.append((row, record))
+            if len(chunk) >= size:
+                importer.stage(chunk)
+                chunk = []
+            if rows % PROGRESS_EVERY == 0:
+                report(f"reading {name}: {rows:,} rows", 0.6 * csv_file.fraction())
+        if chunk:
+            importer.stage(chunk)
+    except BaseException as error:  # an unreadable file, an interrupt: leave no COPY half-open
+        importer.abandon(error)
+        raise
+    if rows == 0 and not importer.problems:
+        importer.problems.add(None, None, "has a header but no data rows")
+    report(f"read {name}: {rows:,} rows", 0.6)
     return rows
 
 

@@ -78,6 +78,11 @@ class ProblemList:
         if len(self.items) < self.limit:
             self.items.append(ImportProblem(self.file, row, column, message))
 
+    def count_more(self, count: int) -> None:
+        """Count ``count`` more problems like the ones just added, without keeping them
+        (the database found them all, only the first few were fetched to explain)."""
+        self.total += max(count, 0)
+
     def __bool__(self) -> bool:
         return self.total > 0
 

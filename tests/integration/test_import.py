@@ -653,3 +653,69 @@ def test_manage_py_import_prints_the_summary_or_one_error_line(loaded, tmp_path:
     assert manage.main(["import", "calls", str(bad), "--quiet", "--timezone", "Mars/Olympus"]) == 1
     assert capsys.readouterr().err == ("error: --timezone: unknown time zone 'Mars/Olympus'; "
                                        "use an IANA name such as America/Chicago\n")
+
+
+# --- the staged calls import ------------------------------------------------------------
+
+def test_every_duplicate_call_id_is_counted_though_only_the_first_fifty_are_listed(loaded, tmp_path: Path) -> None:
+    rows = [f"C-{n},A-1001,u01,2026-11-05T09:{n % 60:02d}:00-05:00,60,0" for n in range(1, 81)]
+    rows += [f"C-{n},A-1001,u01,2026-11-06T09:{n % 60:02d}:00-05:00,60,0" for n in range(1, 71)]
+    before = counts(loaded)
+    with pytest.raises(ImportRejected) as rejected:
+        run(loaded, "calls", calls_file(tmp_path, *rows))
+    assert rejected.value.total == 70
+    assert len(rejected.value.problems) == 50
+    assert str(rejected.value.problems[0]) == "calls.csv row 81, call_id: duplicate key 'C-1': already on row 1"
+    assert [p.row for p in rejected.value.problems] == list(range(81, 131))
+    assert counts(loaded) == before
+
+
+def test_a_rejected_calls_file_leaves_no_staging_behind_and_the_next_import_works(loaded, tmp_path: Path) -> None:
+    bad = calls_file(tmp_path, "C-1,A-1001,u01,2026-11-05T09:30:00-05:00,60,0",
+                     "C-1,A-1001,u01,2026-11-05T09:31:00-05:00,60,0")
+    for _ in range(2):  # the same pooled connection, twice
+        with pytest.raises(ImportRejected):
+            run(loaded, "calls", bad)
+    good = write(tmp_path, "good.csv", CALLS_HEADER + "\nC-1,A-1001,u01,2026-11-05T09:30:00-05:00,61,0\n")
+    assert run(loaded, "calls", good)["inserted"] == 1
+    assert run(loaded, "calls", good)["unchanged"] == 1
+    with session_scope(loaded) as session:
+        assert session.scalar(select(func.sum(CallDay.billable_minutes))) == 2
+
+
+def test_call_ids_with_tabs_backslashes_and_line_breaks_are_stored_as_written(loaded, tmp_path: Path) -> None:
+    odd = ["tab\there", "back\\slash", "line\nbreak", 'quote"d']
+    body = CALLS_HEADER + "\n" + "".join(
+        '"{}",A-1001,u01,2026-11-05T09:3{}:00-05:00,60,0\n'.format(call_id.replace('"', '""'), n)
+        for n, call_id in enumerate(odd))
+    summary = run(loaded, "calls", write(tmp_path, "calls.csv", body))
+    assert summary["inserted"] == 4
+    with session_scope(loaded) as session:
+        assert sorted(session.scalars(select(Call.call_id))) == sorted(odd)
+    assert run(loaded, "calls", write(tmp_path, "calls.csv", body))["unchanged"] == 4
+
+
+def test_late_calls_are_warned_about_only_when_they_are_new(loaded, tmp_path: Path) -> None:
+    run(loaded, "calls", SAMPLES / "calls.csv")
+    approve_for_seed(Cycle.parse("2026-10"), actor="test", note="as imported", sessions=sessions_for(loaded))
+    issue_cycle(Cycle.parse("2026-10"), actor="test", today=TODAY, sessions=sessions_for(loaded))
+    late = calls_file(tmp_path, *[f"L-{i},A-1001,u01,2026-10-{5 + i:02d}T15:00:00Z,600,0" for i in range(3)])
+    first = run(loaded, "calls", late)
+    again = run(loaded, "calls", late)
+    assert len(first["warnings"]) == 1 and first["warnings"][0].startswith("3 calls fall in cycle 2026-10")
+    assert (again["inserted"], again["unchanged"], again["warnings"]) == (0, 3, [])
+
+
+def test_usage_per_user_rounds_each_odd_length_call_up_to_a_whole_minute(loaded, tmp_path: Path) -> None:
+    from billing.calendar import Period
+    from db.queries.account import usage_by_user
+
+    lengths = (0, 1, 59, 60, 61, 119, 121)  # 0 + 1 + 1 + 1 + 2 + 2 + 3 minutes
+    run(loaded, "calls", calls_file(tmp_path, *[f"C-{n},A-1001,u01,2026-11-05T15:0{n}:00Z,{seconds},0"
+                                                for n, seconds in enumerate(lengths)]))
+    with session_scope(loaded) as session:
+        (usage,) = usage_by_user(session=session, agency_id="A-1001",
+                                 period=Period(date(2026, 10, 24), date(2026, 11, 23)))
+        rolled = session.scalar(select(func.sum(CallDay.billable_minutes)).where(CallDay.agency_id == "A-1001"))
+    assert (usage.user_id, usage.calls, usage.billable_minutes) == ("u01", 7, 10)
+    assert rolled == 10
