@@ -482,3 +482,22 @@ def test_migration_0012_goes_down_and_up_again(engine, sessions, monkeypatch):
     _a_call(engine, sorted(revisions)[0])
     assert _revisions(engine)[sorted(revisions)[0]] != revisions[sorted(revisions)[0]]
     _assert_same(_everything(sessions), _uncached(sessions, monkeypatch))
+
+
+@pytest.mark.parametrize("write", [_a_call, _a_user_span], ids=["call", "user span"])
+def test_cached_housekeeping_is_read_again_only_for_the_agency_written_to(write, engine, sessions, monkeypatch):
+    from services.housekeeping import housekeeping
+
+    before = housekeeping(FINANCE, TODAY, sessions=sessions)
+    with _computed(monkeypatch) as warm:
+        assert housekeeping(FINANCE, TODAY, sessions=sessions) == before
+    assert not warm, "a second read, with nothing written, is all hits"
+    agency_id = before[0].agency_id
+
+    write(engine, agency_id)
+
+    with _computed(monkeypatch) as computed:
+        after = housekeeping(FINANCE, TODAY, sessions=sessions)
+    assert computed == {agency_id}
+    with _cache_off(monkeypatch):
+        assert after == housekeeping(FINANCE, TODAY, sessions=sessions)
