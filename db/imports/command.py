@@ -195,8 +195,11 @@ def _still_issued_as_checked(context: Context, name: str) -> None:
         )
 
 
-def _validate(importer: Importer, csv_file: CsvFile, name: str, report: Progress) -> int:
-    """Pass 1: every row parsed and checked. Returns the number of data rows."""
+def _parsed_chunks(importer: Importer, csv_file: CsvFile, name: str, report: Progress,
+                   handle: Callable[[list[tuple[int, Any]]], None], verb: str, share: float) -> int:
+    """Every row parsed, and handed on ``importer.chunk_size`` good rows at a
+    time; ``share`` is the part of the progress bar this pass fills. Returns
+    the number of data rows."""
     rows = 0
     chunk: list[tuple[int, Any]] = []
     size = importer.chunk_size
@@ -207,14 +210,20 @@ def _validate(importer: Importer, csv_file: CsvFile, name: str, report: Progress
         if record is not None:
             chunk.append((row, record))
         if len(chunk) >= size:
-            importer.check(chunk)
+            handle(chunk)
             chunk = []
         if rows % PROGRESS_EVERY == 0:
-            report(f"checking {name}: {rows:,} rows", 0.5 * csv_file.fraction())
+            report(f"{verb} {name}: {rows:,} rows", share * csv_file.fraction())
     if chunk:
-        importer.check(chunk)
+        handle(chunk)
     if rows == 0 and not importer.problems:
         importer.problems.add(None, None, "has a header but no data rows")
+    return rows
+
+
+def _validate(importer: Importer, csv_file: CsvFile, name: str, report: Progress) -> int:
+    """Pass 1: every row parsed and checked. Returns the number of data rows."""
+    rows = _parsed_chunks(importer, csv_file, name, report, importer.check, "checking", 0.5)
     importer.finish()
     report(f"checked {name}: {rows:,} rows", 0.5)
     return rows
@@ -223,28 +232,11 @@ def _validate(importer: Importer, csv_file: CsvFile, name: str, report: Progress
 def _stage(importer: Importer, csv_file: CsvFile, name: str, report: Progress) -> int:
     """The one pass of a staged import: every row parsed, its cells checked,
     and the good ones put in the staging table. Returns the number of data rows."""
-    rows = 0
-    chunk: list[tuple[int, Any]] = []
-    size = importer.chunk_size
-    parse = importer.parse
     try:
-        for row, values in csv_file.rows():
-            rows += 1
-            record = parse(row, values)
-            if record is not None:
-                chunk.append((row, record))
-            if len(chunk) >= size:
-                importer.stage(chunk)
-                chunk = []
-            if rows % PROGRESS_EVERY == 0:
-                report(f"reading {name}: {rows:,} rows", 0.6 * csv_file.fraction())
-        if chunk:
-            importer.stage(chunk)
+        rows = _parsed_chunks(importer, csv_file, name, report, importer.stage, "reading", 0.6)
     except BaseException as error:  # an unreadable file, an interrupt: leave no COPY half-open
         importer.abandon(error)
         raise
-    if rows == 0 and not importer.problems:
-        importer.problems.add(None, None, "has a header but no data rows")
     report(f"read {name}: {rows:,} rows", 0.6)
     return rows
 
