@@ -3,7 +3,8 @@
 The triggers that keep issued invoices and the audit log immutable can be
 disabled or dropped by the tables' owner. So the owner role only runs
 migrations; the app runs as a role that owns nothing and may only SELECT and
-INSERT :data:`IMMUTABLE_TABLES`. ``manage.py grants ROLE`` prints
+INSERT :data:`IMMUTABLE_TABLES`, and create temporary tables (the calls
+import stages its file in one). ``manage.py grants ROLE`` prints
 :func:`grant_statements` for an operator to run as the owner after every
 migration (a new table gets its privileges that way, never by default).
 """
@@ -37,5 +38,7 @@ def grant_statements(role: str) -> str:
         f"GRANT SELECT, INSERT ON TABLE {', '.join(IMMUTABLE_TABLES)} TO {role};",
         f"GRANT SELECT ON TABLE {', '.join(READ_ONLY_TABLES)} TO {role};",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};",
+        # The calls import stages its file in a temporary table dropped at commit (db/imports/calls.py).
+        f"DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO {role}', current_database()); END $$;",
         "COMMIT;",
     ]) + "\n"

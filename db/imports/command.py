@@ -169,6 +169,12 @@ def import_file(
                 raise
             except (DBAPIError, *_driver_errors(engine)) as error:
                 session.rollback()
+                if "temporary tables" in str(error):
+                    raise BillingError(
+                        f"{name}: the database role may not create temporary tables, which the import stages "
+                        "the file in, so nothing was imported; run the grants of `manage.py grants ROLE` "
+                        "(SECURITY.md) as the owner role"
+                    ) from error
                 raise BillingError(
                     f"{name}: the database refused the import, so nothing was imported "
                     f"({_first_line(error)}); if someone changed the same data at the same time, import again"

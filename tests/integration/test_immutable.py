@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from billing import Cycle, Status
 from db.engine import dispose_engines, get_engine, session_scope
-from db.errors import InvoiceIntegrityError
+from db.errors import BillingError, InvoiceIntegrityError
 from db.invoice_hash import header_hash, header_of, snapshot_digest, v1_content_hash
 from db.ledger import agency_statuses
 from db.models import Agency, AuditEvent, Invoice, Payment
@@ -576,6 +576,12 @@ def test_a_runtime_role_can_neither_truncate_disable_triggers_update_nor_delete_
             user = session.execute(text("SELECT user_id FROM dialer_user WHERE agency_id = 'A-1001' LIMIT 1")).scalar()
         calls.write_text("call_id,agency_id,user_id,started_at,duration_seconds,transcribed_seconds\n"
                          f"R-1,A-1001,{user},2026-11-20T15:00:00Z,600,0\n")
+        with psycopg.connect(**_connect_kwargs(owner_url), autocommit=True) as connection:
+            connection.execute(f"REVOKE TEMPORARY ON DATABASE {name} FROM {runtime}")  # as set up before 0012's import
+        with pytest.raises(BillingError, match=r"may not create temporary tables.*manage.py grants ROLE"):
+            import_file("calls", calls, actor="test", engine=engine)
+        with psycopg.connect(**_connect_kwargs(owner_url), autocommit=True) as connection:
+            connection.execute(grant_statements(runtime))
         assert import_file("calls", calls, actor="test", engine=engine)["inserted"] == 1
         approve_for_seed(NOVEMBER, actor="test", note="the runtime role approves too", sessions=sessions)
         issued = issue_cycle(NOVEMBER, actor="test", today=TODAY, sessions=sessions)
