@@ -349,6 +349,24 @@ def cmd_grants(args: argparse.Namespace) -> None:
         raise FieldError("ROLE", str(error)) from None
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    """Warm up, then hand this process to ``streamlit run app.py``: the app's
+    pages run in this same process and import the same modules, so what the
+    warm-up kept (services.warmup) is what the first person finds."""
+    from streamlit.web import cli as streamlit_cli
+
+    from services.clock import billing_today
+    from services.warmup import warm_up
+
+    if not args.no_warm_up:
+        done = warm_up(billing_today(), progress=_stderr_progress)
+        failed = f"; {len(done.failed)} step(s) failed, see the log" if done.failed else ""
+        print(f"serve: {done.agencies:,} agencies warmed up in {done.seconds:.1f} s{failed}", file=sys.stderr)
+    app = Path(__file__).resolve().parent / "app.py"
+    sys.argv = ["streamlit", "run", str(app), *args.streamlit]
+    streamlit_cli.main()  # runs the server until it stops, then exits
+
+
 def _password(prompt: str) -> str:
     """Ask for a password without echoing it; refuse in words without a terminal."""
     import getpass
@@ -395,7 +413,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "pdf": cmd_pdf, "user": cmd_user, "adjust": cmd_adjust, "contract": cmd_contract, "reverse": cmd_reverse,
     "grants": cmd_grants, "export": cmd_export, "statement": cmd_statement, "usage-report": cmd_usage_report,
     "review": cmd_review, "approve": cmd_approve, "acknowledge": cmd_acknowledge,
-    "notify": cmd_notify,
+    "notify": cmd_notify, "serve": cmd_serve,
     "forecast": cmd_forecast, "whatif": cmd_whatif, "issued-vs-now": cmd_issued_vs_now,
 }
 
@@ -560,6 +578,11 @@ def build_parser() -> argparse.ArgumentParser:
                                            "rights; run it as the owner role (SECURITY.md)")
     grants.add_argument("role", help="the runtime role, e.g. billing_app")
 
+    serve = sub.add_parser("serve", help="compute the portfolio's pages once, then start the dashboard "
+                                         "(what scripts/run.sh runs; other arguments go to streamlit run, "
+                                         "e.g. --server.port 8600)")
+    serve.add_argument("--no-warm-up", action="store_true", dest="no_warm_up",
+                       help="start at once; the first visits compute what they show")
     user = sub.add_parser("user", help="dashboard accounts: add, role, assign, password")
     actions = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add = actions.add_parser("add", help="add an account (asks for the password)")
@@ -601,7 +624,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     stderr and a non-zero exit, never a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "serve":
+        args.streamlit = extra  # streamlit run's own options, e.g. --server.port 8600
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         settings.check()
     except settings.SettingsError as error:

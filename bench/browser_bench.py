@@ -9,10 +9,11 @@ How to run (from the repository, never ``playwright install``: Debian's
     # a fresh server per run, so every run's first visits are cold
     DATABASE_URL=sqlite:////tmp/bb-demo.db .venv/bin/python bench/browser_bench.py --start --runs 5
 
-``--start`` runs ``streamlit run app.py`` on a free port with the
-``DATABASE_URL`` of the environment (``BILLING_AUTO_SEED=0``,
-``BILLING_TODAY=2026-11-25``), waits for ``/_stcore/health``, and stops it
-after the run. The database must hold the demo accounts (``manage.py seed``).
+``--start`` runs ``manage.py serve`` (what ``scripts/run.sh`` starts: the
+warm-up of services/warmup.py, then the server; ``--no-warm-up`` skips it) on
+a free port with the ``DATABASE_URL`` of the environment
+(``BILLING_AUTO_SEED=0``, ``BILLING_TODAY=2026-11-25``), waits for
+``/_stcore/health``, and stops it after the run. The database must hold the demo accounts (``manage.py seed``).
 
 What is timed, per run, signed in as finance:
 
@@ -127,21 +128,22 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes] | None = None, time
 
 @contextlib.contextmanager
 def started_server(database_url: str, *, port: int | None = None, log: Path | None = None,
-                   extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
-    """``streamlit run app.py`` on ``database_url``; yields (base URL, pid)."""
+                   extra_env: dict[str, str] | None = None, warm_up: bool = True) -> Iterator[tuple[str, int]]:
+    """``manage.py serve`` on ``database_url``, as ``scripts/run.sh`` starts it
+    (``warm_up=False``: ``--no-warm-up``); yields (base URL, pid) once it answers."""
     port = port or free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "BILLING_AUTO_SEED": "0", "BILLING_TODAY": TODAY,
            **(extra_env or {})}
     log_path = log or Path(tempfile.mkstemp(prefix="bench-streamlit-", suffix=".log")[1])
     with open(log_path, "ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            [sys.executable, "manage.py", "serve", *([] if warm_up else ["--no-warm-up"]), "--server.port", str(port),
+             "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_healthy(base, process)
+            wait_healthy(base, process, timeout=600)  # the warm-up at 5,000 agencies comes first
             yield base, process.pid
         finally:
             process.terminate()
@@ -331,6 +333,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--start", action="store_true", help="a fresh server per run on $DATABASE_URL")
+    parser.add_argument("--no-warm-up", action="store_true", dest="no_warm_up",
+                        help="with --start: servers that skip the warm-up (manage.py serve --no-warm-up)")
     parser.add_argument("--typing", type=float, default=3.0,
                         help="seconds on the sign-in screen before the click (a person typing); not timed")
     args = parser.parse_args()
@@ -345,7 +349,7 @@ def main() -> int:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for number in range(args.runs):
             with contextlib.ExitStack() as stack:
-                base = stack.enter_context(started_server(database))[0] if args.start else args.base
+                base = stack.enter_context(started_server(database, warm_up=not args.no_warm_up))[0] if args.start else args.base
                 result = one_run(browser, base, args.typing)
             results.append(result)
             print(f"run {number + 1}/{args.runs}: sign-in {result['sign-in (cold)']:.2f} s cold, "
@@ -356,6 +360,7 @@ def main() -> int:
     print(f"load average before: {load_before}; after: {loadavg()}")
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "runs": results, "fresh_server_per_run": args.start,
+                                         "warm_up": args.start and not args.no_warm_up,
                                          "typing_s": args.typing,
                                          "loadavg_before": load_before, "loadavg_after": loadavg()}, indent=2))
     return 0

@@ -18,5 +18,5 @@ if [ "$BILLING_AUTO_SEED" = "1" ]; then
     .venv/bin/python manage.py seed --if-empty > /dev/null
 fi
 
-echo "run: starting Streamlit (http://localhost:8501 unless --server.port says otherwise; sign-in accounts: see README.md)"
-exec .venv/bin/python -m streamlit run app.py --server.headless true "$@"
+echo "run: computing the portfolio once, then starting Streamlit (http://localhost:8501 unless --server.port says otherwise; sign-in accounts: see README.md)"
+exec .venv/bin/python manage.py serve --server.headless true "$@"

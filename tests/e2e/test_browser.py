@@ -54,7 +54,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The dashboard on a free port, on a seeded database of its own."""
+    """The dashboard on a free port, on a seeded database of its own, started
+    as ``scripts/run.sh`` starts it (``manage.py serve``: warm-up first)."""
     database = tmp_path_factory.mktemp("e2e") / "demo.db"
     seed_demo(SeedOptions(agencies=12, months=6, seed=5, today=date(2026, 11, 25)),
               sessions=sessions_for(get_engine(f"sqlite:///{database}")))
@@ -64,7 +65,7 @@ def server(tmp_path_factory):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "BILLING_TODAY": "2026-11-25", "BILLING_AUTO_SEED": "0"}
     log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "manage.py", "serve", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
