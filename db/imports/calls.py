@@ -46,7 +46,9 @@ CALL_COLUMNS = ("call_id", "agency_id", "user_id", "started_at", "started_on", "
                 "transcribed_seconds")
 STAGING = "import_call"
 STAGING_COLUMNS = ("file_row", *CALL_COLUMNS, "billable_minutes")
-# A record: (call_id, agency_id, user_id, started_at (UTC), started_on, duration_seconds, transcribed_seconds)
+# A record: (call_id, agency_id, user_id, started_at, started_on, duration_seconds, transcribed_seconds);
+# started_at is the UTC instant, or on PostgreSQL the file's own text where the server reads the same
+# instant from it (cells.Timestamps.parse_fast_for_server): only the COPY into the staging table reads it.
 Record = tuple[str, str, str, Any, date, int, int]
 Progress = Callable[[str, float], None]
 WORK_MEM = "256MB"  # PostgreSQL's, for the import's transaction; the server's default is 4 MB
@@ -70,7 +72,8 @@ class CallsImporter(Importer):
         self.any_stored = self.session.scalar(select(Call.id).limit(1)) is not None
         self.agencies = ctx.agencies  # read now: while the COPY is open, the connection runs nothing else
         self.parse_timestamp = ctx.timestamps.parse
-        self.fast_timestamp = ctx.timestamps.parse_fast
+        on_server = self.session.get_bind().dialect.name == "postgresql"
+        self.fast_timestamp = ctx.timestamps.parse_fast_for_server if on_server else ctx.timestamps.parse_fast
         self.staged_rows = 0
         self.unchanged_rows = 0
         self._stage_writer: Callable[[list[tuple[int, Record]]], None] | None = None

@@ -22,6 +22,12 @@ _TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,6})?)?"
     r"(?P<offset>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
 )
+# What PostgreSQL's timestamptz input reads as exactly the instant Python reads
+# (tests/integration/test_import.py proves it on the server): date, T, seconds,
+# up to six decimals, and Z or an offset with a colon.
+_SERVER_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 _E164 = re.compile(r"\+[0-9]{8,15}")
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
@@ -196,6 +202,19 @@ class Timestamps:
                 return None
             moment = moment.replace(tzinfo=self.naive_zone)
         return moment.astimezone(UTC), moment.astimezone(self.billing_zone).date()
+
+    def parse_fast_for_server(self, value: str) -> tuple[datetime | str, date] | None:
+        """:meth:`parse_fast` for a ``COPY`` to PostgreSQL: a timestamp the
+        server reads as the same instant is handed on as written, with its
+        billing date, instead of converted to UTC and formatted again (about
+        5 µs a row of the 10-million-row import); any other as :meth:`parse_fast`."""
+        if _SERVER_INSTANT.fullmatch(value) is None:
+            return self.parse_fast(value)
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return value, moment.astimezone(self.billing_zone).date()
 
     def optional(self, value: str) -> tuple[datetime, date] | tuple[None, None]:
         return self.parse(value) if value else (None, None)

@@ -719,3 +719,28 @@ def test_usage_per_user_rounds_each_odd_length_call_up_to_a_whole_minute(loaded,
         rolled = session.scalar(select(func.sum(CallDay.billable_minutes)).where(CallDay.agency_id == "A-1001"))
     assert (usage.user_id, usage.calls, usage.billable_minutes) == ("u01", 7, 10)
     assert rolled == 10
+
+
+TIMESTAMPS_AS_WRITTEN = [
+    "2026-11-05T09:30:00Z", "2026-11-05T09:30:00.5Z", "2026-11-05T09:30:00.123456-05:00",
+    "2026-11-05T09:30:00+05:30", "2026-11-05T09:30:00-00:00", "2026-11-05T09:30:00+14:00",
+    "2026-11-01T01:30:00-04:00", "2026-11-01T01:30:00-05:00",  # the same New York wall time, an hour apart
+    "2026-03-08T02:30:00-05:00",  # a wall time New York skips, named by its offset
+    "2026-11-24T04:59:59.999999Z", "2026-11-24T05:00:00Z",  # either side of midnight in New York
+    "2026-11-05 09:30:00-05:00", "2026-11-05T09:30-05:00", "2026-11-05T09:30:00+0530", "2026-11-05T09:30:00,25Z",
+]
+
+
+def test_every_timestamp_form_is_stored_as_the_instant_and_billing_date_python_reads(loaded, tmp_path: Path) -> None:
+    """On PostgreSQL most of these go to the server as written (cells.Timestamps.parse_fast_for_server)."""
+    from db.imports.cells import Timestamps
+
+    body = CALLS_HEADER + "\n" + "".join(f"T-{n},A-1001,u01,\"{stamp}\",60,0\n"
+                                          for n, stamp in enumerate(TIMESTAMPS_AS_WRITTEN))
+    assert run(loaded, "calls", write(tmp_path, "calls.csv", body))["inserted"] == len(TIMESTAMPS_AS_WRITTEN)
+    expected = Timestamps("America/New_York", None)
+    with session_scope(loaded) as session:
+        stored = {c: (at, on) for c, at, on in session.execute(select(Call.call_id, Call.started_at, Call.started_on))}
+    for n, stamp in enumerate(TIMESTAMPS_AS_WRITTEN):
+        assert stored[f"T-{n}"] == expected.parse(stamp), stamp
+    assert run(loaded, "calls", write(tmp_path, "calls.csv", body))["unchanged"] == len(TIMESTAMPS_AS_WRITTEN)
