@@ -24,6 +24,7 @@ from db.queries.usage import daily_minutes, minutes_between
 
 from .access import Permission, Viewer
 from .errors import NotFound
+from .fact_cache import kept_result
 from .previews import CyclePreview, CyclePreviews, previews_in
 from .unit_of_work import SessionFactory, default_sessions
 
@@ -272,14 +273,20 @@ class TrendRank:
 
 def trend_ranking(viewer: Viewer, today: date, *, sessions: SessionFactory = default_sessions) -> list[TrendRank]:
     """Every agency's runway with its forecast usage against its trend,
-    those running dry first (as :func:`runways`)."""
+    those running dry first (as :func:`runways`); kept while the facts of
+    every agency shown are unchanged (:func:`services.fact_cache.kept_result`)."""
+    viewer.require(Permission.VIEW_MINUTE_BANK)
+    with sessions() as session:
+        return kept_result(session, viewer.scope, ("trend_ranking", today),
+                           lambda: _trend_ranking(session, viewer.scope, today))
+
+
+def _trend_ranking(session: Session, scope: list[str] | None, today: date) -> list[TrendRank]:
     from billing.forecast import forecast_facts
 
-    viewer.require(Permission.VIEW_MINUTE_BANK)
     running = Cycle.containing(today)
-    with sessions() as session:
-        banks = runways_in(session, today, viewer.scope)
-        current = previews_in(session, running, viewer.scope).previews
+    banks = runways_in(session, today, scope)
+    current = previews_in(session, running, scope).previews
     out = []
     for runway in banks:
         preview = current.get(runway.agency_id)

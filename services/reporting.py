@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlmodel import Session
+
 import settings
 from billing import AgencyStatus, Cycle, statuses
 from billing.invoice import LineCode
@@ -26,6 +28,7 @@ from db.queries import reporting as stored
 from db.queries.agencies import agency_records
 
 from .access import Permission, Viewer
+from .fact_cache import kept_result
 from .overdue import AGING_BUCKETS, bucket_of
 from .unit_of_work import SessionFactory, default_sessions
 
@@ -86,16 +89,21 @@ def revenue(viewer: Viewer, as_of: date, *, last: int = CYCLES_SHOWN,
     """The last ``last`` issued cycles (by ``as_of``), each split by charge,
     account manager and size band, with what has been collected of it."""
     viewer.require(Permission.VIEW_REPORTS)
-    scope = viewer.scope
+    window = settings.current().warning_days
     with sessions() as session:
-        issued = [c for c in stored.issued_cycles(session=session) if Cycle.parse(c).invoice_date <= as_of]
-        shown = issued[-last:]
-        wanted = shown + [str(Cycle.parse(c).previous()) for c in shown[:1]] + [_year_before(c) for c in shown]
-        facts = stored.issued_invoice_facts(session=session, cycles=sorted(set(wanted)), agency_ids=scope)
-        charges = stored.charge_totals(session=session, cycles=shown, agency_ids=scope)
-        managers = {a.id: a.account_manager or UNASSIGNED for a in agency_records(session=session, agency_ids=scope)}
-        invoices, payments = load_ledger(session, scope)
-    today = statuses(invoices, payments, as_of, warning_days=settings.current().warning_days)
+        return kept_result(session, viewer.scope, ("revenue", as_of, last, window),
+                           lambda: _revenue(session, viewer.scope, as_of, last, window))
+
+
+def _revenue(session: Session, scope: list[str] | None, as_of: date, last: int, window: int) -> Revenue:
+    issued = [c for c in stored.issued_cycles(session=session) if Cycle.parse(c).invoice_date <= as_of]
+    shown = issued[-last:]
+    wanted = shown + [str(Cycle.parse(c).previous()) for c in shown[:1]] + [_year_before(c) for c in shown]
+    facts = stored.issued_invoice_facts(session=session, cycles=sorted(set(wanted)), agency_ids=scope)
+    charges = stored.charge_totals(session=session, cycles=shown, agency_ids=scope)
+    managers = {a.id: a.account_manager or UNASSIGNED for a in agency_records(session=session, agency_ids=scope)}
+    invoices, payments = load_ledger(session, scope)
+    today = statuses(invoices, payments, as_of, warning_days=window)
     paid = {number: amount for s in today for number, amount in s.paid.items()}
     settled_on = _settled_on(today)
     totals_by_cycle: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -160,9 +168,15 @@ def receivables(viewer: Viewer, as_of: date, *, count: int = CYCLES_SHOWN,
                 sessions: SessionFactory = default_sessions) -> tuple[MonthEndAging, ...]:
     """What was owed at each of the last ``count`` month ends, by age, and DSO."""
     viewer.require(Permission.VIEW_REPORTS)
-    with sessions() as session:
-        invoices, payments = load_ledger(session, viewer.scope)
     window = settings.current().warning_days
+    with sessions() as session:
+        return kept_result(session, viewer.scope, ("receivables", as_of, count, window),
+                           lambda: _receivables(session, viewer.scope, as_of, count, window))
+
+
+def _receivables(session: Session, scope: list[str] | None, as_of: date, count: int,
+                 window: int) -> tuple[MonthEndAging, ...]:
+    invoices, payments = load_ledger(session, scope)
     result = []
     for end in month_ends(as_of, count):
         buckets = dict.fromkeys((label for label, _, _ in AGING_BUCKETS), ZERO)
