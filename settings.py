@@ -29,7 +29,7 @@ starts: a bad value stops the start with one line naming the variable.
 | ``BILLING_SMTP_FROM`` | the sender of every message | ``Dialer Platform Billing <billing@dialer-platform.example>`` |
 | ``BILLING_OUTBOX_DIR`` | where ``.eml`` files go without an SMTP server | ``data/outbox`` |
 | ``BILLING_NOTICES`` | which messages this deployment sends: comma-separated kinds, ``all`` or ``none`` | ``all`` |
-| ``BILLING_PREVIEW_CACHE`` | previews kept while their facts are unchanged (entries, least recently used dropped); ``0`` off | ``20000`` |
+| ``BILLING_PREVIEW_CACHE`` | previews kept while their facts are unchanged (entries, least recently used dropped); ``0`` off | ``50000`` |
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_WARNING_DAYS = 14  # the restriction date is 15 days after the due date
 MAX_SESSION_HOURS = 720  # a month: longer than that, sign in again
 # The portfolio, overview and minute bank of 5,000 agencies read ~15,000 (3 cycles); ~20-40 KB each (services/fact_cache.py).
-DEFAULT_PREVIEW_CACHE = 20_000
+DEFAULT_PREVIEW_CACHE = 50_000  # ten entries an agency at 5,000 agencies: two cycles, statuses, housekeeping, trends
 MAX_PREVIEW_CACHE = 10_000_000
 DEFAULT_OUTBOX_DIR = Path(__file__).resolve().parent / "data" / "outbox"
 DEFAULT_SMTP_FROM = "Dialer Platform Billing <billing@dialer-platform.example>"

@@ -12,7 +12,7 @@ from services.fact_cache import FactCache
 
 
 def test_the_setting_defaults_to_twenty_thousand_entries_and_zero_turns_it_off():
-    assert settings.current({}).preview_cache == settings.DEFAULT_PREVIEW_CACHE == 20_000
+    assert settings.current({}).preview_cache == settings.DEFAULT_PREVIEW_CACHE == 50_000
     assert settings.current({"BILLING_PREVIEW_CACHE": "0"}).preview_cache == 0
 
 
