@@ -362,6 +362,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
         done = warm_up(billing_today(), progress=_stderr_progress)
         failed = f"; {len(done.failed)} step(s) failed, see the log" if done.failed else ""
         print(f"serve: {done.agencies:,} agencies warmed up in {done.seconds:.1f} s{failed}", file=sys.stderr)
+    import pandas  # noqa: F401 - the pages' libraries, imported now rather than on the first person's page
+    import plotly.express  # noqa: F401
+
+    from services.runtime import freeze_what_is_kept
+
+    freeze_what_is_kept()
     app = Path(__file__).resolve().parent / "app.py"
     sys.argv = ["streamlit", "run", str(app), *args.streamlit]
     streamlit_cli.main()  # runs the server until it stops, then exits

@@ -36,7 +36,8 @@ def _has(*needles: str):
 DEMO_EXPECTATIONS = {
     "pages/overview.py": lambda at: len(at.metric) >= 8 and any("overview_totals" in c for c in _charts(at))
     and any("overview_status" in c for c in _charts(at)),
-    "pages/calendar.py": lambda at: len(at.dataframe) == 2 and len(at.dataframe[1].value) == 10,
+    "pages/calendar.py": lambda at: len(at.dataframe) == 3 and len(at.dataframe[1].value) == 10
+    and list(at.dataframe[2].value.columns) == ["Agency", "Name", "Idle user"],  # the idle users, one table
     "pages/invoices.py": lambda at: _has("Lines", "All agencies, cycle 2026-11")(at) and len(at.dataframe) >= 1
     and at.metric[0].label == "Total",
     "pages/contracts.py": lambda at: len(at.dataframe) == 1 and len(at.dataframe[0].value) >= 1,
