@@ -72,7 +72,7 @@ def users(url: str) -> list[tuple[str, str]]:
     from db.models import DialerUser
 
     with session_scope(get_engine(url)) as session:
-        return sorted(session.execute(select(DialerUser.agency_id, DialerUser.user_id)).tuples())
+        return sorted((a, u) for a, u in session.execute(select(DialerUser.agency_id, DialerUser.user_id)))
 
 
 def calls_file(rows: int, people: list[tuple[str, str]]) -> Path:

@@ -91,12 +91,15 @@ def revenue(viewer: Viewer, as_of: date, *, last: int = CYCLES_SHOWN,
     viewer.require(Permission.VIEW_REPORTS)
     window = settings.current().warning_days
     with sessions() as session:
-        return kept_result(session, viewer.scope, ("revenue", as_of, last, window),
-                           lambda: _revenue(session, viewer.scope, as_of, last, window))
+        # In the key: a cycle issued only for agencies outside a manager's scope is still a cycle shown.
+        cycles = tuple(stored.issued_cycles(session=session))
+        return kept_result(session, viewer.scope, ("revenue", as_of, last, window, cycles),
+                           lambda: _revenue(session, viewer.scope, as_of, last, window, cycles))
 
 
-def _revenue(session: Session, scope: list[str] | None, as_of: date, last: int, window: int) -> Revenue:
-    issued = [c for c in stored.issued_cycles(session=session) if Cycle.parse(c).invoice_date <= as_of]
+def _revenue(session: Session, scope: list[str] | None, as_of: date, last: int, window: int,
+             cycles: tuple[str, ...]) -> Revenue:
+    issued = [c for c in cycles if Cycle.parse(c).invoice_date <= as_of]
     shown = issued[-last:]
     wanted = shown + [str(Cycle.parse(c).previous()) for c in shown[:1]] + [_year_before(c) for c in shown]
     facts = stored.issued_invoice_facts(session=session, cycles=sorted(set(wanted)), agency_ids=scope)

@@ -40,7 +40,6 @@ from billing.money import format_usd, plain
 from billing.snapshot import InvoiceSnapshot, parse_snapshot
 from db import audit
 from db.invoicing import canonical_json
-from db.ledger import agency_statuses
 from db.queries import review as stored
 from db.queries.agencies import agency_records
 from db.queries.review import ApprovalRecord, IssuedFigures
@@ -49,6 +48,7 @@ from ..access import Permission, Viewer
 from ..clock import billing_today
 from ..errors import BillingError, FieldError, NotFound
 from ..previews import CyclePreview, CyclePreviews, forecast_previews, invoice_preview_in, previews_in
+from ..statuses import statuses_in
 from ..unit_of_work import SessionFactory, default_sessions
 from .checks import CheckInput, run_checks
 from .findings import Acknowledgement, Finding, FindingCode, Severity, counted
@@ -257,7 +257,7 @@ def _review(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None,
                                     cycles=_cycles_before(cycle.previous(), min(HISTORY_CYCLES, limits.minimum_cycles + 3)))
     last_calls = stored.last_call_days(session=session, agency_ids=live, cycle=cycle)
     callers = stored.callers_since(session=session, agency_ids=live, since=cycle.closed_period.start)
-    statuses = {s.agency_id: s for s in agency_statuses(session, today, live)} if live else {}
+    statuses = {s.agency_id: s for s in statuses_in(session, today, live)} if live else {}  # walks kept by revision
     approvals = stored.approvals(session=session, cycle=cycle, agency_ids=agency_ids)
     acks = stored.acknowledgements(session=session, cycle=cycle, agency_ids=agency_ids)
     since = datetime.combine(cycle.previous().invoice_date - timedelta(days=1), time(), tzinfo=UTC)
