@@ -29,9 +29,19 @@ Issued invoices are not cached by revision: they are read and checked
 against their content hash on every use, so a row changed behind the
 triggers' back is refused even by a process that read it before. What is
 kept of them is the parsing, keyed by the verified row (services.previews).
-Statuses are not cached at all, for the same reason: the ledger re-checks
-the columns it reads on every read (db.ledger), and that read is most of
+Statuses keep only each agency's walk of its account: the ledger itself is
+read and re-checked on every read (db.ledger), and that read is most of
 what a status costs.
+
+The exception is :func:`kept_result`: the few portfolio-wide reports that
+cost seconds at 5,000 agencies (revenue, receivables, the minute banks'
+trends) are kept whole, so a repeat of one reads the revisions and nothing
+else, and its issued invoices are checked when it is computed, not at each
+visit. A row changed behind the triggers' back (which takes the owner role
+with its triggers disabled: SECURITY.md) is still refused by the overview,
+the invoice and agency pages, statements, issuing and ``manage.py``, which
+read the ledger every time, and by these reports at their next change of
+facts.
 
 ``BILLING_PREVIEW_CACHE`` is the number of entries (``0``: off); the cache
 is process-wide and thread-safe (Streamlit runs each session in a thread).
