@@ -23,7 +23,7 @@ from billing.ledger import AdjustmentKind
 from billing.scenario import statuses_to_json
 from services import logs
 from services.access import Role, Viewer
-from services.errors import BillingError, FieldError
+from services.errors import BillingError, FieldError, one_line
 from services.importing import IMPORT_KINDS
 from services.runtime import tune_garbage_collector
 from services.whatif import ChangesError
@@ -611,20 +611,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(error: BaseException) -> str:
-    """An exception as one line with no traceback and no secrets: a database
-    error shows its driver's first line, never the URL it connected to."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    if isinstance(error, SQLAlchemyError):
-        cause = getattr(error, "orig", None) or error
-        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-        return f"the database refused or could not be reached: {first}"
-    if isinstance(error, OSError) and error.filename:
-        return f"{error.strerror or error}: {error.filename}"
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Every failure a person can cause is one line on
     stderr and a non-zero exit, never a traceback."""
@@ -658,10 +644,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: input ended before the command could read what it needs", file=sys.stderr)
         return EXIT_ERROR
     except ChangesError as error:  # a bad changes file is bad input, like a bad argument
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
     except (BillingError, RuntimeError, ValueError, SQLAlchemyError, OSError) as error:
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
     return 0
 

@@ -75,10 +75,10 @@ class CacheStats:
 class FactCache:
     """A bounded, thread-safe map, least recently used entry dropped first."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 0) -> None:
         self._entries: OrderedDict[Key, Any] = OrderedDict()
         self._lock = threading.Lock()
-        self._limit = 0
+        self._limit = limit
         self.hits = 0
         self.misses = 0
 
@@ -103,6 +103,13 @@ class FactCache:
                     found[agency_id] = value
                     self.hits += 1
         return found, missing
+
+    def get(self, key: Key) -> Any | None:
+        """One entry, or None (counted as a miss)."""
+        return self.get_many({"": key})[0].get("")
+
+    def put(self, key: Key, value: Any) -> None:
+        self.put_many([(key, value)])
 
     def put_many(self, items: Iterable[tuple[Key | None, Any]]) -> None:
         with self._lock:
@@ -129,8 +136,7 @@ class FactCache:
 
 
 CACHE = FactCache()
-RESULTS = FactCache()  # portfolio-wide results (kept_result): few, each as large as a page's figures
-RESULTS_LIMIT = 256
+RESULTS = FactCache(limit=256)  # portfolio-wide results (kept_result): few, each as large as a page's figures
 
 
 @dataclass(frozen=True)
@@ -177,12 +183,11 @@ def kept_result(session: Session, agency_ids: Sequence[str] | None, parts: tuple
     key = scope.portfolio_key(*parts) if scope is not None else None
     if key is None:
         return compute()
-    RESULTS.resize(RESULTS_LIMIT)
-    found, _ = RESULTS.get_many({"": key})
-    if "" in found:
-        return found[""]
+    found = RESULTS.get(key)
+    if found is not None:
+        return found
     value = compute()
-    RESULTS.put_many([(key, value)])
+    RESULTS.put(key, value)
     return value
 
 

@@ -31,6 +31,7 @@ from billing import Cycle
 from . import housekeeping, minute_bank, overdue, portfolio, reporting, review
 from .access import SYSTEM
 from .cycles import cycle_clock
+from .errors import one_line
 from .unit_of_work import SessionFactory, default_sessions
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def warm_up(today: date, *, sessions: SessionFactory = default_sessions,
         try:
             compute()
         except Exception as failure:  # the page that needs it will say what is wrong
-            error = (str(failure).strip().splitlines() or [type(failure).__name__])[0]
+            error = one_line(failure)
             log.warning("warm-up step %r failed: %s", name, error)
         done.append(WarmStep(name, round(time.perf_counter() - began, 3), error))
     progress(f"warmed up {agencies:,} agencies", 1.0)
