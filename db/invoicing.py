@@ -38,6 +38,7 @@ from .models import Agency
 from .models import Invoice as IssuedInvoice
 from .models import InvoiceLine as IssuedLine
 from .queries.agencies import AgencyRecord
+from .queries.revisions import database_identity
 
 ISSUE_ATTEMPTS = 4
 
@@ -106,11 +107,11 @@ def verified_issued_invoices(*, session: Session, cycle: Cycle, agency_ids: Sequ
     same ``issued`` (services.previews does)."""
     if not agency_ids:
         return []
-    columns = [col(getattr(IssuedInvoice, name)) for name in (*HEADER_COLUMNS, "content_hash", "snapshot")]
+    columns = [col(getattr(IssuedInvoice, name)) for name in ("id", *HEADER_COLUMNS, "content_hash", "snapshot")]
     rows = session.execute(  # columns, not ORM objects: only what is used
         select(*columns).where(col(IssuedInvoice.cycle) == str(cycle), col(IssuedInvoice.agency_id).in_(list(agency_ids)))
     ).all()
-    verify_frozen(rows)
+    verify_frozen(rows, database_identity(session))
     return [
         VerifiedInvoice(row.agency_id, IssuedRef(number=row.number, issued_at=row.issued_at, issued_by=row.issued_by,
                                                  content_hash=row.content_hash, hash_verified=True), row.snapshot)

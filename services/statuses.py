@@ -4,11 +4,12 @@ The statuses come from the engine (:func:`billing.statuses`) over the
 stored ledger; the overdue page shapes the same statuses for people
 (:mod:`services.overdue`).
 
-For the whole portfolio (:func:`statuses_in`) the ledger is read and every
-invoice row checked against its content hash on every call, as always; what
-is kept (:mod:`services.fact_cache`) is only the engine's walk of each
-agency's account, keyed by the agency's fact revision (read before the
-ledger), the day and the warning window. Invoices, payments and adjustments
+For the whole portfolio (:func:`statuses_in`) every issued invoice row is
+read and checked against its content hash on every call, as always; what is
+kept (:mod:`services.fact_cache`) is each agency's status, keyed by the
+agency's fact revision (read before the ledger), the day and the warning
+window, and the rest of the ledger (payments, adjustments) is read only for
+the agencies whose status is not kept. Invoices, payments and adjustments
 all give the agency a new revision, so a kept status is never stale, and a
 row changed behind the triggers' back is still refused by the check.
 """
@@ -22,10 +23,13 @@ from sqlmodel import Session
 
 import settings
 from billing import AgencyStatus, statuses
-from db.ledger import load_ledger
+from db.ledger import check_ledger_invoices, load_ledger
 
 from .fact_cache import CACHE, fact_scope
 from .unit_of_work import SessionFactory, default_sessions
+
+FEW = 500  # agencies whose ledger is read by id when their statuses are not kept
+NO_STATUS = ("no status",)  # a cache value: None is not one (services.fact_cache)
 
 
 def statuses_in(session: Session, as_of: date, agency_ids: Sequence[str] | None = None) -> list[AgencyStatus]:
@@ -33,19 +37,24 @@ def statuses_in(session: Session, as_of: date, agency_ids: Sequence[str] | None 
     the same as :func:`db.ledger.agency_statuses`, walking only the accounts
     whose facts changed since this process last did."""
     scope = fact_scope(session, agency_ids)  # before the ledger: an entry is never older than its key
-    invoices, payments = load_ledger(session, agency_ids)
     window = settings.current().warning_days
     if scope is None:
+        invoices, payments = load_ledger(session, agency_ids)
         return statuses(invoices, payments, as_of, warning_days=window)
-    present = {i.agency_id for i in invoices} | {p.agency_id for p in payments}
-    found, missing = CACHE.get_many({a: scope.key(a, "status", as_of, window) for a in present})
+    check_ledger_invoices(session, agency_ids)  # every read: a row changed behind the triggers' back is refused
+    keys = {agency_id: scope.key(agency_id, "status", as_of, window) for agency_id in scope.agency_ids}
+    found, missing = CACHE.get_many(keys)
     if missing:
         wanted = set(missing)
-        fresh = statuses([i for i in invoices if i.agency_id in wanted], [p for p in payments if p.agency_id in wanted],
-                         as_of, warning_days=window)
-        CACHE.put_many((scope.key(s.agency_id, "status", as_of, window), s) for s in fresh)
-        found.update((s.agency_id, s) for s in fresh)
-    return [found[agency_id] for agency_id in sorted(found)]
+        # A few agencies are read by id; many, with the rest (one IN list per agency would not scale).
+        invoices, payments = load_ledger(session, missing if len(missing) <= FEW else agency_ids)
+        fresh = {s.agency_id: s for s in statuses([i for i in invoices if i.agency_id in wanted],
+                                                  [p for p in payments if p.agency_id in wanted],
+                                                  as_of, warning_days=window)}
+        # An agency with nothing in its ledger has no status: kept as such, so it is not read again.
+        CACHE.put_many((keys[agency_id], fresh.get(agency_id, NO_STATUS)) for agency_id in missing)
+        found.update((agency_id, fresh.get(agency_id, NO_STATUS)) for agency_id in missing)
+    return [status for _, status in sorted(found.items()) if status is not NO_STATUS]
 
 
 def payment_statuses(as_of: date, agency_ids: Sequence[str] | None = None, *,
