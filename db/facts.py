@@ -35,6 +35,7 @@ from .models import (
     CallDay,
     DialingNumber,
 )
+from .raw import as_date, as_optional_date
 
 HISTORY_PERIODS = 2  # the engine uses the two most recent periods with user-days
 
@@ -79,12 +80,6 @@ def contracts_in_force(session: Session, agency_ids: Sequence[str] | None, on: d
     return latest
 
 
-def _as_date(value: date | str | None) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
 def users(session: Session, agency_ids: Sequence[str] | None) -> dict[str, tuple[User, ...]]:
     """Every user of each agency with all their access spans.
 
@@ -101,7 +96,7 @@ def users(session: Session, agency_ids: Sequence[str] | None) -> dict[str, tuple
         query = query.bindparams(bindparam("ids", expanding=True))
     spans: dict[str, dict[str, list[Span]]] = defaultdict(lambda: defaultdict(list))
     for agency_id, user_id, start_on, end_on in session.execute(query, params):
-        spans[agency_id][user_id].append(Span(_as_date(start_on), _as_date(end_on)))  # type: ignore[arg-type]
+        spans[agency_id][user_id].append(Span(as_date(start_on), as_optional_date(end_on)))
     return {
         agency_id: tuple(User(user_id, tuple(s)) for user_id, s in by_user.items())
         for agency_id, by_user in spans.items()

@@ -29,9 +29,10 @@ Issued invoices are not cached by revision: they are read and checked
 against their content hash on every use, so a row changed behind the
 triggers' back is refused even by a process that read it before. What is
 kept of them is the parsing, keyed by the verified row (services.previews).
-Statuses keep only each agency's walk of its account: the ledger itself is
-read and re-checked on every read (db.ledger), and that read is most of
-what a status costs.
+Statuses keep each agency's status; the issued invoices' ledger columns are
+still read and checked on every read (db.ledger.check_ledger_invoices), and
+the payments and adjustments are read only for the agencies whose status is
+not kept.
 
 The exception is :func:`kept_result`: the few portfolio-wide reports that
 cost seconds at 5,000 agencies (revenue, receivables, the minute banks'

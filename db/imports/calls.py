@@ -38,6 +38,7 @@ from billing.usage import billable_minutes
 
 from ..calls import DayTotals, add_to_rollup, advance_last_call
 from ..models import Call, DialerUser
+from ..raw import as_date
 from . import cells as cell
 from .base import Importer
 from .source import Column
@@ -181,10 +182,10 @@ class CallsImporter(Importer):
             f"SELECT agency_id, started_on, count(*), sum(billable_minutes), sum(transcribed_seconds) "
             f"FROM {STAGING} GROUP BY agency_id, started_on"
         ):
-            day = _as_date(day)
+            day = as_date(day)
             totals[(agency_id, day)] = DayTotals(int(calls), int(minutes), int(transcribed))
         last_calls = {
-            (agency_id, user_id): _as_date(day) for agency_id, user_id, day in connection.exec_driver_sql(
+            (agency_id, user_id): as_date(day) for agency_id, user_id, day in connection.exec_driver_sql(
                 f"SELECT agency_id, user_id, max(started_on) FROM {STAGING} GROUP BY agency_id, user_id"
             )
         }
@@ -297,10 +298,6 @@ def _started_at_processor(connection: Any) -> Callable[[Any], Any]:
     dialect = connection.dialect
     result = Call.__table__.c.started_at.type.dialect_impl(dialect).result_processor(dialect, None)
     return result or (lambda value: value)
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _utc_text(moment: datetime) -> str:
