@@ -41,12 +41,15 @@ from billing.snapshot import InvoiceSnapshot, parse_snapshot
 from db import audit
 from db.invoicing import canonical_json
 from db.queries import review as stored
-from db.queries.agencies import agency_records
-from db.queries.review import ApprovalRecord, IssuedFigures
+from db.queries.agencies import AgencyRecord, agency_records
+from db.queries.review import ApprovalRecord, IssuedFigures, LateFacts
+from settings import ReviewThresholds
 
+from .. import fact_cache
 from ..access import Permission, Viewer
 from ..clock import billing_today
 from ..errors import BillingError, FieldError, NotFound
+from ..fact_cache import Key, fact_scope
 from ..previews import CyclePreview, CyclePreviews, forecast_previews, invoice_preview_in, previews_in
 from ..statuses import statuses_in
 from ..unit_of_work import SessionFactory, default_sessions
@@ -198,10 +201,11 @@ def snapshot_changes(approved: InvoiceSnapshot, current: InvoiceSnapshot) -> tup
     return tuple(LineDiff(t, before.get(t), now.get(t)) for t in titles if before.get(t) != now.get(t))
 
 
-def approval_of(record: ApprovalRecord | None, current: CyclePreview) -> Approval | None:
+def approval_of(record: ApprovalRecord | None, current: CyclePreview, content_hash: str | None = None) -> Approval | None:
+    """``content_hash``: the current preview's, when the caller has it (:func:`preview_hash`)."""
     if record is None:
         return None
-    stale = record.content_hash != preview_hash(current.snapshot)
+    stale = record.content_hash != (content_hash or preview_hash(current.snapshot))
     changes = snapshot_changes(parse_snapshot(json.loads(record.snapshot)), current.snapshot) if stale else ()
     return Approval(record.approved_by, record.approved_at, record.note, record.content_hash, record.total, stale, changes)
 
@@ -231,6 +235,27 @@ def _cycles_before(cycle: Cycle, count: int) -> list[Cycle]:
     return found
 
 
+def _checked(session: Session, cycle: Cycle, today: date, limits: ReviewThresholds, live: list[str],
+             agencies: dict[str, AgencyRecord], current: CyclePreviews, checked: CyclePreviews,
+             checked_previous: CyclePreviews, late: dict[str, LateFacts]) -> dict[str, tuple[Finding, ...]]:
+    """The findings of the ``live`` (not issued) agencies, before acknowledgements."""
+    if not live:
+        return {}
+    history = stored.issued_history(session=session, agency_ids=live,
+                                    cycles=_cycles_before(cycle.previous(), min(HISTORY_CYCLES, limits.minimum_cycles + 3)))
+    last_calls = stored.last_call_days(session=session, agency_ids=live, cycle=cycle)
+    callers = stored.callers_since(session=session, agency_ids=live, since=cycle.closed_period.start)
+    statuses = {s.agency_id: s for s in statuses_in(session, today, live)}  # kept by revision
+    found = {}
+    for agency_id in live:
+        seen, seen_before = checked.previews[agency_id], checked_previous.previews.get(agency_id)
+        data = CheckInput(agencies[agency_id], seen, seen_before, _earlier(cycle, seen_before, history.get(agency_id, ())),
+                          last_calls.get(agency_id), callers.get(agency_id, frozenset()), statuses.get(agency_id),
+                          today, late.get(agency_id))
+        found[agency_id] = run_checks(data, limits)
+    return found
+
+
 def review_in(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None, today: date) -> CycleReview:
     """Every (or the given) agency's review for ``cycle``, inside the caller's transaction."""
     return _review(session, cycle, agency_ids, today)[0]
@@ -247,38 +272,45 @@ def _review(session: Session, cycle: Cycle, agency_ids: Sequence[str] | None,
     the forecast at cutoff before it."""
     limits = settings.current().review
     where = standing(cycle, today)
+    scope = fact_scope(session, agency_ids)  # before any fact: an entry is never older than its key
     previous = previews_in(session, cycle.previous(), agency_ids)
     current = previews_in(session, cycle, agency_ids, earlier=previous)
     checked_previous = forecast_previews(previous, today)  # itself unless the previous cycle runs too
     checked = forecast_previews(current, today, earlier=checked_previous)
     agencies = {a.id: a for a in agency_records(session=session, agency_ids=agency_ids)}
     live = [p.agency_id for p in current.previews.values() if not p.is_issued]
-    history = stored.issued_history(session=session, agency_ids=live,
-                                    cycles=_cycles_before(cycle.previous(), min(HISTORY_CYCLES, limits.minimum_cycles + 3)))
-    last_calls = stored.last_call_days(session=session, agency_ids=live, cycle=cycle)
-    callers = stored.callers_since(session=session, agency_ids=live, since=cycle.closed_period.start)
-    statuses = {s.agency_id: s for s in statuses_in(session, today, live)} if live else {}  # walks kept by revision
-    approvals = stored.approvals(session=session, cycle=cycle, agency_ids=agency_ids)
-    acks = stored.acknowledgements(session=session, cycle=cycle, agency_ids=agency_ids)
     since = datetime.combine(cycle.previous().invoice_date - timedelta(days=1), time(), tzinfo=UTC)
     late = stored.late_facts(session=session, cycle=cycle.previous(), agency_ids=live, since=since)
+    approvals = stored.approvals(session=session, cycle=cycle, agency_ids=agency_ids)
+    acks = stored.acknowledgements(session=session, cycle=cycle, agency_ids=agency_ids)
+
+    # Each agency's preview hash and findings (before acknowledgements) are a function of its own facts
+    # (its revision), the day, the thresholds and the imports' late facts: kept by those, so the facts
+    # the checks read beside the previews are queried only for the agencies whose findings are not kept.
+    keys: dict[str, Key | None] = {
+        agency_id: scope.key(agency_id, "review", cycle, today, limits, late.get(agency_id)) if scope else None
+        for agency_id in current.previews
+    }
+    kept, missing = fact_cache.CACHE.get_many(keys) if scope else ({}, list(current.previews))
+    checked_now = _checked(session, cycle, today, limits, [a for a in missing if a in set(live)],
+                           agencies, current, checked, checked_previous, late)
+    fresh = {agency_id: (preview_hash(current.previews[agency_id].snapshot), checked_now.get(agency_id, ()))
+             for agency_id in missing}
+    fact_cache.CACHE.put_many((keys[agency_id], value) for agency_id, value in fresh.items())
+    kept.update(fresh)
 
     rows = []
     for agency_id, preview in sorted(current.previews.items()):
         agency = agencies[agency_id]
         before = previous.previews.get(agency_id)
         seen, seen_before = checked.previews[agency_id], checked_previous.previews.get(agency_id)
-        findings: tuple[Finding, ...] = ()
-        if not preview.is_issued:
-            data = CheckInput(agency, seen, seen_before, _earlier(cycle, seen_before, history.get(agency_id, ())),
-                              last_calls.get(agency_id), callers.get(agency_id, frozenset()), statuses.get(agency_id),
-                              today, late.get(agency_id))
-            findings = tuple(_acknowledged(f, acks.get((agency_id, str(f.code)))) for f in run_checks(data, limits))
+        content_hash, found = kept[agency_id]
+        findings = tuple(_acknowledged(f, acks.get((agency_id, str(f.code)))) for f in found)
         rows.append(AgencyReview(
             agency_id=agency_id, name=preview.agency_name, account_manager=agency.account_manager,
             total=preview.total, previous_total=None if before is None else before.total,
-            content_hash=preview_hash(preview.snapshot), findings=findings,
-            approval=approval_of(approvals.get(agency_id), preview),
+            content_hash=content_hash, findings=findings,
+            approval=approval_of(approvals.get(agency_id), preview, content_hash),
             issued_number=preview.issued.number if preview.issued else None,
             forecast_total=_forecast_total(seen), previous_forecast_total=_forecast_total(seen_before),
         ))

@@ -47,6 +47,7 @@ from services.minute_bank import TrendRank, trend_ranking
 from services.payments import record_payment
 from services.previews import CyclePreviews, preview_cycle, previews_in
 from services.reporting import MonthEndAging, Revenue, receivables, revenue
+from services.review import CycleReview, acknowledge_finding, approve, review_cycle
 from services.statuses import payment_statuses
 from services.unit_of_work import SessionFactory, sessions_for
 
@@ -107,12 +108,15 @@ class Everything:
     revenue: Revenue
     receivables: tuple[MonthEndAging, ...]
     trends: list[TrendRank]
+    # each agency's preview hash and findings kept by revision, acknowledgements and approvals read afresh
+    review: CycleReview
 
 
 def _everything(sessions: SessionFactory) -> Everything:
     return Everything(preview_cycle(NOVEMBER, sessions=sessions), preview_cycle(DECEMBER, sessions=sessions),
                       payment_statuses(TODAY, sessions=sessions), revenue(FINANCE, TODAY, sessions=sessions),
-                      receivables(FINANCE, TODAY, sessions=sessions), trend_ranking(FINANCE, TODAY, sessions=sessions))
+                      receivables(FINANCE, TODAY, sessions=sessions), trend_ranking(FINANCE, TODAY, sessions=sessions),
+                      review_cycle(FINANCE, NOVEMBER, today=TODAY, sessions=sessions))
 
 
 @contextmanager
@@ -140,6 +144,7 @@ def _assert_same(cached: Everything, uncached: Everything) -> None:
     assert cached.statuses == uncached.statuses
     assert (cached.revenue, cached.receivables, cached.trends) == (uncached.revenue, uncached.receivables,
                                                                    uncached.trends)
+    assert cached.review == uncached.review
 
 
 @contextmanager
@@ -530,3 +535,24 @@ def test_portfolio_results_are_kept_whole_until_a_fact_of_any_agency_changes(eng
     assert fact_cache.RESULTS.stats().misses == misses + 3
     _assert_same(after, _uncached(sessions, monkeypatch))
     assert after.trends != before.trends, "the new call's minutes show in the trend"
+
+
+def test_kept_review_findings_show_a_new_acknowledgement_and_approval_at_once(engine, sessions, monkeypatch):
+    """The review keeps each agency's preview hash and findings by revision;
+    acknowledgements and approvals are not facts of a preview, so they are
+    read afresh and apply to the kept findings on the next visit."""
+    before = review_cycle(FINANCE, NOVEMBER, today=TODAY, sessions=sessions)
+    row = next(r for r in before.rows if r.findings and not r.issued_number)
+    finding = row.findings[0]
+    with _computed(monkeypatch) as computed:
+        acknowledge_finding(FINANCE, NOVEMBER, row.agency_id, str(finding.code), "Checked with the client.",
+                            sessions=sessions)
+        approve(FINANCE, NOVEMBER, sessions=sessions)
+        after = review_cycle(FINANCE, NOVEMBER, today=TODAY, sessions=sessions)
+    assert not computed, "no fact changed: every agency's findings are the kept ones"
+    now = after.row(row.agency_id)
+    assert now is not None
+    assert next(f for f in now.findings if f.code == finding.code).acknowledged is not None
+    assert any(r.approval is not None for r in after.rows)
+    with _cache_off(monkeypatch):
+        assert after == review_cycle(FINANCE, NOVEMBER, today=TODAY, sessions=sessions)
