@@ -32,7 +32,10 @@ kept of them is the parsing, keyed by the verified row (services.previews).
 Statuses keep each agency's status; the issued invoices' ledger columns are
 still read and checked on every read (db.ledger.check_ledger_invoices), and
 the payments and adjustments are read only for the agencies whose status is
-not kept.
+not kept. The review keeps each agency's preview hash and findings (before
+acknowledgements, which are read afresh with the approvals) by its revision,
+the day, the thresholds and the imports' late facts; it queries what its
+checks read beside the previews only for the agencies not kept.
 
 The exception is :func:`kept_result`: the few portfolio-wide reports that
 cost seconds at 5,000 agencies (revenue, receivables, the minute banks'
